@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the pinned llama.cpp shared libraries with the top-level CMakeLists.txt, caches the build
+# outside the clone (keyed by llama.cpp commit + flags), and installs the libraries into native/lib.
+# Usage: scripts/build-native.sh [--cuda] [--portable] [--bench-tools]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+flags=(); key=cpu
+for a in "$@"; do
+  case "$a" in
+    --cuda) flags+=(-DJLENS_CUDA=ON); key="$key-cuda" ;;
+    --portable) flags+=(-DJLENS_PORTABLE=ON); key="$key-portable" ;;
+    --bench-tools) flags+=(-DJLENS_BENCH_TOOLS=ON); key="$key-bench" ;;
+    *) die "unknown option $a" ;;
+  esac
+done
+"$JLENS_ROOT/scripts/fetch-llama.sh" >&2
+commit=$(pin commit)
+build="$JLENS_CACHE/build/llama-${commit:0:12}-$key"
+out="${JLENS_NATIVE_OUT:-$(native_lib_dir)}"
+stamp="$build/.jlens-built"
+if [ ! -f "$stamp" ]; then
+  mkdir -p "$build"
+  command -v cmake >/dev/null || die "cmake is needed (apt-get install cmake)"
+  cmake -S "$JLENS_ROOT" -B "$build" -DJLENS_LLAMA_DIR="$JLENS_ROOT/native/llama.cpp" "${flags[@]}" >"$build.configure.log" 2>&1 \
+    || { tail -30 "$build.configure.log" >&2; die "cmake configure failed (log: $build.configure.log)"; }
+  targets=(llama)
+  [[ " ${flags[*]} " == *JLENS_BENCH_TOOLS=ON* ]] && targets+=(llama-bench)
+  cmake --build "$build" --target "${targets[@]}" -j "$(nproc)" >"$build.build.log" 2>&1 \
+    || { tail -30 "$build.build.log" >&2; die "native build failed (log: $build.build.log)"; }
+  # the CPU backend variants are loaded at run time in portable mode: build them all
+  if [[ " ${flags[*]} " == *JLENS_PORTABLE=ON* ]]; then
+    cmake --build "$build" -j "$(nproc)" >>"$build.build.log" 2>&1 || die "native build failed"
+  fi
+  printf '%s\n' "$commit ${flags[*]}" > "$stamp"
+fi
+mkdir -p "$out"
+rm -f "$out"/lib*.so*
+cp -P "$build"/lib/lib*.so* "$out"/
+[ -d "$build/bin" ] && [ -x "$build/bin/llama-bench" ] && cp "$build/bin/llama-bench" "$out/" || true
+echo "$out"
