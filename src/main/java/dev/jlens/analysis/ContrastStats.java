@@ -1,0 +1,235 @@
+package dev.jlens.analysis;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * Per-feature target-vs-control statistics over a {@link FeatureTable}.
+ *
+ * <p>Definitions (all in double):
+ * <ul>
+ *   <li>means include the zeros of prompts where the feature did not fire;</li>
+ *   <li>selectivity = meanT / (meanT + meanC); activations are non-negative, so it lies in [0, 1];
+ *       we define 0/0 as 0 (a feature silent on both sides is not selective);</li>
+ *   <li>AUROC = U / (nT nC) with U the Mann-Whitney count of (target, control) pairs where the target value
+ *       is larger, ties counted 1/2 (computed from mid-ranks);</li>
+ *   <li>p-value: two-sided permutation test of meanT - meanC. The same {@code permutations} random
+ *       relabelings (fixed seed, Fisher-Yates) are used for every feature; a relabeling counts when
+ *       |diff| &ge; |observed diff| (with a 1e-9 relative tolerance so that sums of the same floats in
+ *       another order still tie); p = (count + 1) / (permutations + 1);</li>
+ *   <li>q-value: Benjamini-Hochberg over all tested features (those active on at least one prompt);</li>
+ *   <li>effect size: Cohen's d = (meanT - meanC) / s_pooled,
+ *       s_pooled² = ((nT-1) s_T² + (nC-1) s_C²) / (nT + nC - 2) with sample variances. When s_pooled is 0
+ *       d is 0 if the means are equal and ±infinity otherwise (two constant, different groups): never NaN.</li>
+ * </ul>
+ * Features never active anywhere are not tested: they are absent from the table and from the output.
+ */
+public final class ContrastStats {
+    private ContrastStats() {}
+
+    /**
+     * @param permutations number of random label permutations per feature (&ge; 1)
+     * @param seed seed of the permutation generator; same seed, same table ⇒ same p-values
+     */
+    public record Options(int permutations, long seed) {
+        public static final Options DEFAULT = new Options(1000, 0x5EED_F4A7CEL);
+
+        public Options {
+            if (permutations < 1) throw new IllegalArgumentException("permutations must be >= 1, got " + permutations);
+        }
+    }
+
+    /** Statistics for every active feature of {@code table}, ascending by feature index. */
+    public static List<FeatureContrast> compute(FeatureTable table, Options options) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(options, "options");
+        int n = table.promptCount();
+        int nT = table.targetCount();
+        int nC = table.controlCount();
+        if (nT < 2 || nC < 2) {
+            throw new IllegalArgumentException("need at least 2 target and 2 control prompts, got "
+                    + nT + " target and " + nC + " control");
+        }
+        boolean[] isTarget = new boolean[n];
+        for (int r = 0; r < n; r++) isTarget[r] = table.label(r) == Label.TARGET;
+        boolean[][] perms = permutations(isTarget, options);
+
+        int[] features = table.activeFeatures();
+        double[] p = new double[features.length];
+        double[][] partial = new double[features.length][];
+        double[] target = new double[nT];
+        double[] control = new double[nC];
+        for (int f = 0; f < features.length; f++) {
+            double[] dense = table.values(features[f]);
+            int it = 0, ic = 0;
+            int firedT = 0, firedC = 0;
+            for (int r = 0; r < n; r++) {
+                if (isTarget[r]) {
+                    target[it++] = dense[r];
+                    if (dense[r] > 0) firedT++;
+                } else {
+                    control[ic++] = dense[r];
+                    if (dense[r] > 0) firedC++;
+                }
+            }
+            double meanT = mean(target);
+            double meanC = mean(control);
+            p[f] = permutationPValue(table.firedRows(features[f]), table.firedValues(features[f]), nT, nC,
+                    meanT - meanC, perms);
+            partial[f] = new double[] {meanT, meanC, (double) firedT / nT, (double) firedC / nC,
+                    selectivity(meanT, meanC), auroc(target, control), cohensD(target, control)};
+        }
+        double[] q = benjaminiHochberg(p);
+        List<FeatureContrast> out = new ArrayList<>(features.length);
+        for (int f = 0; f < features.length; f++) {
+            double[] s = partial[f];
+            out.add(new FeatureContrast(features[f], s[0], s[1], s[2], s[3], s[4], s[5], p[f], q[f], s[6]));
+        }
+        return List.copyOf(out);
+    }
+
+    /** meanT / (meanT + meanC); 0 when both are 0. Inputs must be non-negative. */
+    public static double selectivity(double meanTarget, double meanControl) {
+        if (meanTarget < 0 || meanControl < 0) {
+            throw new IllegalArgumentException("means must be >= 0, got " + meanTarget + ", " + meanControl);
+        }
+        double sum = meanTarget + meanControl;
+        return sum == 0 ? 0.0 : meanTarget / sum;
+    }
+
+    /** Mann-Whitney U / (nT nC) with ties counted 1/2; target above control gives 1. */
+    public static double auroc(double[] target, double[] control) {
+        int nT = target.length, nC = control.length;
+        if (nT == 0 || nC == 0) throw new IllegalArgumentException("AUROC needs both groups non-empty");
+        int n = nT + nC;
+        double[] all = new double[n];
+        System.arraycopy(target, 0, all, 0, nT);
+        System.arraycopy(control, 0, all, nT, nC);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingDouble(i -> all[i]));
+        // sum of target mid-ranks (1-based); a tie group of ranks a..b gets (a+b)/2 each
+        double rankSumT = 0;
+        int i = 0;
+        while (i < n) {
+            int j = i;
+            while (j + 1 < n && all[order[j + 1]] == all[order[i]]) j++;
+            double midRank = (i + 1 + j + 1) / 2.0;
+            for (int k = i; k <= j; k++) if (order[k] < nT) rankSumT += midRank;
+            i = j + 1;
+        }
+        double u = rankSumT - (double) nT * (nT + 1) / 2.0;
+        return clampUnit(u / ((double) nT * nC));
+    }
+
+    /** Cohen's d with pooled sample SD; 0 or ±infinity when the pooled SD is 0 (see class comment). */
+    public static double cohensD(double[] target, double[] control) {
+        int nT = target.length, nC = control.length;
+        if (nT < 2 || nC < 2) throw new IllegalArgumentException("Cohen's d needs >= 2 values per group");
+        double mT = mean(target), mC = mean(control);
+        double ssT = 0, ssC = 0;
+        for (double v : target) ssT += (v - mT) * (v - mT);
+        for (double v : control) ssC += (v - mC) * (v - mC);
+        double pooled = Math.sqrt((ssT + ssC) / (nT + nC - 2));
+        double diff = mT - mC;
+        if (pooled == 0) return diff == 0 ? 0.0 : Math.copySign(Double.POSITIVE_INFINITY, diff);
+        return diff / pooled;
+    }
+
+    /**
+     * Benjamini-Hochberg adjusted p-values, in input order: q_(i) = min over j &ge; i of m p_(j) / j, capped at 1,
+     * where p_(1) &le; ... &le; p_(m).
+     */
+    public static double[] benjaminiHochberg(double[] pValues) {
+        int m = pValues.length;
+        for (int i = 0; i < m; i++) {
+            if (!(pValues[i] >= 0 && pValues[i] <= 1)) {
+                throw new IllegalArgumentException("p-value [" + i + "] = " + pValues[i] + " is not in [0, 1]");
+            }
+        }
+        Integer[] order = new Integer[m];
+        for (int i = 0; i < m; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingDouble(i -> pValues[i]));
+        double[] q = new double[m];
+        double running = 1.0;
+        for (int rank = m; rank >= 1; rank--) {
+            int idx = order[rank - 1];
+            running = Math.min(running, pValues[idx] * m / rank);
+            q[idx] = running;
+        }
+        return q;
+    }
+
+    /**
+     * Two-sided permutation p-value of meanT - meanC for one sparse feature column.
+     * Only fired rows contribute to the sums, so the cost is (fired rows) x (permutations).
+     */
+    static double permutationPValue(int[] rows, float[] values, int nT, int nC, double observed, boolean[][] perms) {
+        double total = 0;
+        for (float v : values) total += v;
+        double tol = 1e-9 * (Math.abs(observed) + total / (nT + nC));
+        double threshold = Math.abs(observed) - tol;
+        int count = 0;
+        for (boolean[] isTarget : perms) {
+            double sumT = 0;
+            for (int k = 0; k < rows.length; k++) if (isTarget[rows[k]]) sumT += values[k];
+            double diff = sumT / nT - (total - sumT) / nC;
+            if (Math.abs(diff) >= threshold) count++;
+        }
+        return (count + 1.0) / (perms.length + 1.0);
+    }
+
+    /** {@code options.permutations()} shuffled copies of the label vector, from one seeded generator. */
+    static boolean[][] permutations(boolean[] isTarget, Options options) {
+        SplittableRandom rng = new SplittableRandom(options.seed());
+        boolean[][] out = new boolean[options.permutations()][];
+        for (int p = 0; p < out.length; p++) {
+            boolean[] a = isTarget.clone();
+            for (int i = a.length - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                boolean t = a[i]; a[i] = a[j]; a[j] = t;
+            }
+            out[p] = a;
+        }
+        return out;
+    }
+
+    /**
+     * The {@code k} most selective features among those with meanTarget &ge; {@code minMeanTarget};
+     * ties broken by larger meanTarget, then smaller feature index.
+     */
+    public static List<FeatureContrast> topBySelectivity(List<FeatureContrast> stats, double minMeanTarget, int k) {
+        if (k < 0) throw new IllegalArgumentException("k must be >= 0, got " + k);
+        return stats.stream()
+                .filter(s -> s.meanTarget() >= minMeanTarget)
+                .sorted(Comparator.comparingDouble(FeatureContrast::selectivity).reversed()
+                        .thenComparing(Comparator.comparingDouble(FeatureContrast::meanTarget).reversed())
+                        .thenComparingInt(FeatureContrast::feature))
+                .limit(k)
+                .toList();
+    }
+
+    /** The {@code k} features with the largest effect size (target above control); ties by feature index. */
+    public static List<FeatureContrast> topByEffectSize(List<FeatureContrast> stats, int k) {
+        if (k < 0) throw new IllegalArgumentException("k must be >= 0, got " + k);
+        return stats.stream()
+                .sorted(Comparator.comparingDouble(FeatureContrast::effectSize).reversed()
+                        .thenComparingInt(FeatureContrast::feature))
+                .limit(k)
+                .toList();
+    }
+
+    private static double mean(double[] a) {
+        double s = 0;
+        for (double v : a) s += v;
+        return s / a.length;
+    }
+
+    private static double clampUnit(double v) {
+        return Math.max(0.0, Math.min(1.0, v));
+    }
+}

@@ -1,0 +1,39 @@
+package dev.jlens.analysis;
+
+/**
+ * Target-vs-control statistics of one SAE feature. See {@link ContrastStats} for the definitions.
+ *
+ * @param feature SAE feature index
+ * @param meanTarget mean activation over target prompts (zeros included)
+ * @param meanControl mean activation over control prompts (zeros included)
+ * @param fireRateTarget fraction of target prompts with activation {@code > 0}
+ * @param fireRateControl fraction of control prompts with activation {@code > 0}
+ * @param selectivity meanTarget / (meanTarget + meanControl), 0 when both means are 0
+ * @param auroc Mann-Whitney U / (n_target n_control), ties counted 1/2
+ * @param pValue two-sided permutation p-value of the difference of means, (count + 1) / (n_perm + 1)
+ * @param qValue Benjamini-Hochberg adjusted p-value over all tested features
+ * @param effectSize Cohen's d: (meanTarget - meanControl) / pooled SD
+ */
+public record FeatureContrast(int feature, double meanTarget, double meanControl, double fireRateTarget,
+                              double fireRateControl, double selectivity, double auroc, double pValue,
+                              double qValue, double effectSize) {
+    public FeatureContrast {
+        if (feature < 0) throw new IllegalArgumentException("feature must be >= 0, got " + feature);
+        checkUnit("fireRateTarget", fireRateTarget);
+        checkUnit("fireRateControl", fireRateControl);
+        checkUnit("selectivity", selectivity);
+        checkUnit("auroc", auroc);
+        checkUnit("pValue", pValue);
+        checkUnit("qValue", qValue);
+        if (!Double.isFinite(meanTarget) || !Double.isFinite(meanControl)) {
+            throw new IllegalArgumentException("feature " + feature + ": non-finite mean " + meanTarget + " / " + meanControl);
+        }
+        if (Double.isNaN(effectSize)) {
+            throw new IllegalArgumentException("feature " + feature + ": effect size is NaN");
+        }
+    }
+
+    private static void checkUnit(String name, double v) {
+        if (!(v >= 0.0 && v <= 1.0)) throw new IllegalArgumentException(name + " must be in [0, 1], got " + v);
+    }
+}

@@ -1,0 +1,186 @@
+package dev.jlens.analysis;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ContrastStatsTest {
+
+    private static PromptActivations p(int index, Label label, int[] features, float[] values) {
+        return new PromptActivations(index, label, label == Label.TARGET ? "cuisine" : "neutral", features, values);
+    }
+
+    /** 4 target and 4 control prompts; feature 3 as in {@link #computeGivesHandComputedStatistics}. */
+    private static FeatureTable smallTable() {
+        FeatureTable t = new FeatureTable();
+        // feature 3: target 2,0,4,2 ; control 0,1,0,0. feature 9: control only. feature 5 listed with 0 only.
+        t.add(p(0, Label.TARGET, new int[] {3, 5}, new float[] {2, 0}));
+        t.add(p(1, Label.TARGET, new int[] {}, new float[] {}));
+        t.add(p(2, Label.TARGET, new int[] {3}, new float[] {4}));
+        t.add(p(3, Label.TARGET, new int[] {3}, new float[] {2}));
+        t.add(p(4, Label.CONTROL, new int[] {9}, new float[] {1.5f}));
+        t.add(p(5, Label.CONTROL, new int[] {3, 9}, new float[] {1, 0.5f}));
+        t.add(p(6, Label.CONTROL, new int[] {}, new float[] {}));
+        t.add(p(7, Label.CONTROL, new int[] {}, new float[] {}));
+        return t;
+    }
+
+    @Test
+    void selectivityIsTargetShareOfMeansAndZeroOverZeroIsZero() {
+        assertEquals(0.75, ContrastStats.selectivity(3, 1), 0);     // 3 / (3 + 1)
+        assertEquals(0.0, ContrastStats.selectivity(0, 2), 0);      // 0 / 2
+        assertEquals(0.0, ContrastStats.selectivity(0, 0), 0);      // defined 0/0 -> 0
+        assertThrows(IllegalArgumentException.class, () -> ContrastStats.selectivity(-1, 2));
+    }
+
+    @Test
+    void aurocCountsTiesAsOneHalf() {
+        // pairs (t, c) over c = {0, 1, 1}: t=0 -> 0.5 + 0 + 0 = 0.5; t=1 -> 1 + 0.5 + 0.5 = 2; t=2 -> 3
+        // U = 5.5, n1 n2 = 9, AUROC = 5.5 / 9
+        assertEquals(5.5 / 9, ContrastStats.auroc(new double[] {0, 1, 2}, new double[] {0, 1, 1}), 1e-15);
+        assertEquals(1.0, ContrastStats.auroc(new double[] {5, 6}, new double[] {0, 0, 1}), 0);
+        assertEquals(0.0, ContrastStats.auroc(new double[] {0, 0}, new double[] {3}), 0);
+        assertEquals(0.5, ContrastStats.auroc(new double[] {2, 2, 2}, new double[] {2, 2}), 0);
+    }
+
+    @Test
+    void cohensDDividesByPooledSampleSd() {
+        // t = 1,2,3: mean 2, SS = 2; c = 0,0,0: mean 0, SS = 0
+        // pooled var = (2 + 0) / (3 + 3 - 2) = 0.5; d = 2 / sqrt(0.5) = 2.828427...
+        assertEquals(2 / Math.sqrt(0.5), ContrastStats.cohensD(new double[] {1, 2, 3}, new double[] {0, 0, 0}), 1e-15);
+    }
+
+    @Test
+    void cohensDWithZeroPooledSdIsZeroOrInfiniteButNeverNaN() {
+        assertEquals(0.0, ContrastStats.cohensD(new double[] {1, 1}, new double[] {1, 1}), 0);
+        assertEquals(Double.POSITIVE_INFINITY, ContrastStats.cohensD(new double[] {2, 2}, new double[] {0, 0}), 0);
+        assertEquals(Double.NEGATIVE_INFINITY, ContrastStats.cohensD(new double[] {0, 0}, new double[] {2, 2}), 0);
+    }
+
+    @Test
+    void benjaminiHochbergMatchesTextbookExample() {
+        // sorted p: 0.005 (rank 1), 0.01 (2), 0.03 (3), 0.04 (4); m = 4
+        // m p / rank: 0.02, 0.02, 0.04, 0.04; running minimum from the top leaves them unchanged
+        double[] q = ContrastStats.benjaminiHochberg(new double[] {0.01, 0.04, 0.03, 0.005});
+        assertArrayEquals(new double[] {0.02, 0.04, 0.04, 0.02}, q, 1e-15);
+    }
+
+    @Test
+    void benjaminiHochbergTakesRunningMinimumAndCapsAtOne() {
+        // p = 0.01..0.05, m = 5: m p / rank = 0.05 each -> all q = 0.05
+        assertArrayEquals(new double[] {0.05, 0.05, 0.05, 0.05, 0.05},
+                ContrastStats.benjaminiHochberg(new double[] {0.05, 0.01, 0.04, 0.02, 0.03}), 1e-15);
+        // p = 0.02 (rank 1), 0.021 (2), 0.9 (3): m p / rank = 0.06, 0.0315, 0.9
+        // running min from the top: 0.9, 0.0315, min(0.06, 0.0315) = 0.0315
+        assertArrayEquals(new double[] {0.0315, 0.0315, 0.9},
+                ContrastStats.benjaminiHochberg(new double[] {0.02, 0.021, 0.9}), 1e-15);
+        // p = 0.6, 0.7 (m = 2): 1.2 -> capped to 1 by the running minimum that starts at 1, 0.7
+        assertArrayEquals(new double[] {0.7, 0.7}, ContrastStats.benjaminiHochberg(new double[] {0.6, 0.7}), 1e-15);
+        assertThrows(IllegalArgumentException.class, () -> ContrastStats.benjaminiHochberg(new double[] {Double.NaN}));
+    }
+
+    @Test
+    void computeGivesHandComputedStatistics() {
+        List<FeatureContrast> stats = ContrastStats.compute(smallTable(), new ContrastStats.Options(200, 1));
+        // feature 5 only ever listed with value 0 and never-listed features are skipped
+        assertEquals(List.of(3, 9), stats.stream().map(FeatureContrast::feature).toList());
+        FeatureContrast f3 = stats.get(0);
+        assertEquals(2.0, f3.meanTarget(), 1e-15);          // (2 + 0 + 4 + 2) / 4
+        assertEquals(0.25, f3.meanControl(), 1e-15);        // (0 + 1 + 0 + 0) / 4
+        assertEquals(0.75, f3.fireRateTarget(), 0);         // 3 of 4
+        assertEquals(0.25, f3.fireRateControl(), 0);        // 1 of 4
+        assertEquals(2.0 / 2.25, f3.selectivity(), 1e-15);  // 2 / (2 + 0.25)
+        // target vs control {0,1,0,0}: t=2 -> 4, t=0 -> 3 ties = 1.5, t=4 -> 4, t=2 -> 4; U = 13.5 of 16
+        assertEquals(13.5 / 16, f3.auroc(), 1e-15);
+        // SS_t = 0+4+4+0 = 8; SS_c = 3 * 0.0625 + 0.5625 = 0.75; pooled var = 8.75 / 6; d = 1.75 / sqrt(8.75/6)
+        assertEquals(1.75 / Math.sqrt(8.75 / 6), f3.effectSize(), 1e-12);
+        FeatureContrast f9 = stats.get(1);
+        assertEquals(0.0, f9.meanTarget(), 0);
+        assertEquals(0.5, f9.meanControl(), 1e-15);          // (1.5 + 0.5 + 0 + 0) / 4
+        assertEquals(0.0, f9.selectivity(), 0);
+        assertTrue(f9.effectSize() < 0);
+        for (FeatureContrast f : stats) {
+            assertTrue(f.qValue() >= f.pValue(), "BH never lowers a p-value");
+        }
+    }
+
+    @Test
+    void samePermutationSeedGivesSamePValues() {
+        ContrastStats.Options o = new ContrastStats.Options(300, 42);
+        assertEquals(ContrastStats.compute(smallTable(), o), ContrastStats.compute(smallTable(), o));
+    }
+
+    @Test
+    void identicalGroupsGivePValueOne() {
+        FeatureTable t = new FeatureTable();
+        for (int i = 0; i < 20; i++) {
+            // the same values 1..5 in both groups: observed difference 0, every relabeling is at least as extreme
+            t.add(p(i, i < 10 ? Label.TARGET : Label.CONTROL, new int[] {7}, new float[] {1 + (i % 5)}));
+        }
+        FeatureContrast f = ContrastStats.compute(t, new ContrastStats.Options(500, 3)).get(0);
+        assertEquals(1.0, f.pValue(), 0);
+        assertEquals(0.5, f.auroc(), 0);
+        assertEquals(0.0, f.effectSize(), 1e-12);
+    }
+
+    @Test
+    void fullySeparatedGroupsReachThePermutationFloor() {
+        FeatureTable t = new FeatureTable();
+        for (int i = 0; i < 40; i++) {
+            if (i < 20) t.add(p(i, Label.TARGET, new int[] {4}, new float[] {5 + 0.1f * i}));
+            else t.add(p(i, Label.CONTROL, new int[] {}, new float[] {}));
+        }
+        // only 2 of C(40,20) ~ 1.4e11 labelings are as extreme: with 2000 draws none is, p = 1 / 2001
+        int nPerm = 2000;
+        FeatureContrast f = ContrastStats.compute(t, new ContrastStats.Options(nPerm, 9)).get(0);
+        assertEquals(1.0 / (nPerm + 1), f.pValue(), 1e-15);
+        assertEquals(1.0, f.auroc(), 0);
+        assertEquals(1.0, f.selectivity(), 0);
+        assertEquals(1.0, f.fireRateTarget(), 0);
+        assertEquals(0.0, f.fireRateControl(), 0);
+    }
+
+    @Test
+    void tooFewPromptsPerGroupIsRejected() {
+        FeatureTable t = new FeatureTable();
+        t.add(p(0, Label.TARGET, new int[] {1}, new float[] {1}));
+        t.add(p(1, Label.CONTROL, new int[] {1}, new float[] {1}));
+        t.add(p(2, Label.CONTROL, new int[] {1}, new float[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> ContrastStats.compute(t, ContrastStats.Options.DEFAULT));
+    }
+
+    @Test
+    void rankingFiltersByMinimumMeanTargetAndOrdersBySelectivityThenEffect() {
+        List<FeatureContrast> stats = List.of(
+                new FeatureContrast(1, 0.05, 0.0, 0.1, 0, 1.0, 0.6, 0.1, 0.2, 0.5),   // selective but weak
+                new FeatureContrast(2, 2.0, 0.5, 0.9, 0.2, 0.8, 0.9, 0.01, 0.02, 1.5),
+                new FeatureContrast(3, 3.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.001, 0.003, 4.0),
+                new FeatureContrast(4, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 0.0));
+        assertEquals(List.of(3, 2, 4), ContrastStats.topBySelectivity(stats, 0.5, 10).stream()
+                .map(FeatureContrast::feature).toList());
+        assertEquals(List.of(3, 1), ContrastStats.topBySelectivity(stats, 0.0, 2).stream()
+                .map(FeatureContrast::feature).toList());
+        assertEquals(List.of(3, 2), ContrastStats.topByEffectSize(stats, 2).stream()
+                .map(FeatureContrast::feature).toList());
+    }
+
+    @Test
+    void invalidActivationsAreRejectedAtTheBoundary() {
+        assertThrows(IllegalArgumentException.class,
+                () -> new PromptActivations(0, Label.TARGET, null, new int[] {1, 1}, new float[] {1, 2}));
+        assertThrows(IllegalArgumentException.class,
+                () -> new PromptActivations(0, Label.TARGET, null, new int[] {1}, new float[] {-0.5f}));
+        assertThrows(IllegalArgumentException.class,
+                () -> new PromptActivations(0, Label.TARGET, null, new int[] {1}, new float[] {Float.NaN}));
+        assertThrows(IllegalArgumentException.class,
+                () -> new PromptActivations(0, Label.TARGET, null, new int[] {1, 2}, new float[] {1}));
+        FeatureTable t = new FeatureTable();
+        t.add(p(3, Label.TARGET, new int[] {}, new float[] {}));
+        assertThrows(IllegalArgumentException.class, () -> t.add(p(3, Label.CONTROL, new int[] {}, new float[] {})));
+    }
+}
