@@ -36,6 +36,6 @@ if [ ! -f "$stamp" ]; then
 fi
 mkdir -p "$out"
 rm -f "$out"/lib*.so*
-cp -P "$build"/lib/lib*.so* "$out"/
+cp -P "$build"/bin/lib*.so* "$out"/
 [ -d "$build/bin" ] && [ -x "$build/bin/llama-bench" ] && cp "$build/bin/llama-bench" "$out/" || true
 echo "$out"

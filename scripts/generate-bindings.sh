@@ -35,10 +35,18 @@ cp -r "$tmp/out/"* "$out/"
 sed -i 's/SymbolLookup\.loaderLookup()/NativeSymbols.lookup()/' "$out/${pkg//.//}/LlamaH.java"
 grep -q 'NativeSymbols.lookup()' "$out/${pkg//.//}/LlamaH.java" || die "could not hook NativeSymbols into LlamaH.java"
 commit=$(pin commit)
-cat > "$JLENS_ROOT/bindings/GENERATED_FROM" <<INFO
-# Written by scripts/generate-bindings.sh; checked at start-up against ggml_commit().
-commit=$commit
-ggml_commit=${commit:0:7}
-release_tag=$(pin release_tag)
-INFO
+cat > "$out/${pkg//.//}/BindingsVersion.java" <<JAVA
+// Written by scripts/generate-bindings.sh (not by hand): the llama.cpp these bindings come from.
+package $pkg;
+
+/** The pinned llama.cpp version the bindings were generated from; checked against ggml_commit() at load. */
+public final class BindingsVersion {
+    private BindingsVersion() {}
+
+    /** Full git commit of the pinned llama.cpp source. */
+    public static final String COMMIT = "$commit";
+    /** Release tag of the pinned llama.cpp source. */
+    public static final String RELEASE_TAG = "$(pin release_tag)";
+}
+JAVA
 echo "bindings written to $out ($(find "$out" -name '*.java' | wc -l) files)"

@@ -17,12 +17,26 @@ import java.util.Objects;
  * norm; residual add.
  */
 public final class Gemma2Reference {
+    /**
+     * How GELU is evaluated. EXACT is the formula in f64. GGML_FP16_TABLE reproduces ggml-cpu's
+     * GGML_GELU_FP16 path (ggml_vec_geglu_f32): for -10 < x < 10 the input is rounded to fp16 and looked
+     * up in a table of fp16(gelu_f32(x)); x <= -10 gives 0 and x >= 10 gives x. Capture-fidelity tests
+     * use it to compare against llama.cpp at f32 precision instead of at fp16's ~1e-3.
+     */
+    public enum Gelu { EXACT, GGML_FP16_TABLE }
+
     private final Gemma2Weights w;
     private final Gemma2Config c;
+    private final Gelu gelu;
 
     public Gemma2Reference(Gemma2Weights weights) {
+        this(weights, Gelu.EXACT);
+    }
+
+    public Gemma2Reference(Gemma2Weights weights, Gelu gelu) {
         this.w = Objects.requireNonNull(weights, "weights");
         this.c = weights.config();
+        this.gelu = Objects.requireNonNull(gelu, "gelu");
     }
 
     /** llama.cpp's {@code l_out-layer} (TransformerLens blocks.layer.hook_resid_post) for positions 0..n-1. */
@@ -109,7 +123,7 @@ public final class Gemma2Reference {
             double[] gate = matVec(L.ffnGate(), f, c.nFf());
             double[] up = matVec(L.ffnUp(), f, c.nFf());
             double[] act = new double[c.nFf()];
-            for (int i = 0; i < act.length; i++) act[i] = geluTanh(gate[i]) * up[i];
+            for (int i = 0; i < act.length; i++) act[i] = (gelu == Gelu.EXACT ? geluTanh(gate[i]) : geluGgmlFp16((float) gate[i])) * up[i];
             double[] down = rmsNorm(matVec(L.ffnDown(), act, c.nEmbd()), L.postFfwNorm());
             out[t] = add(down, sa);
         }
@@ -158,6 +172,15 @@ public final class Gemma2Reference {
     /** GELU, tanh approximation (ggml_gelu / geglu): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     public static double geluTanh(double x) {
         return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+
+    /** ggml-cpu's fp16-table GELU (see {@link Gelu#GGML_FP16_TABLE}); the table entry is computed in f32 as ggml does. */
+    public static double geluGgmlFp16(float x) {
+        if (x <= -10f) return 0;
+        if (x >= 10f) return x;
+        float h = Float.float16ToFloat(Float.floatToFloat16(x));
+        float g = 0.5f * h * (1.0f + (float) Math.tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+        return Float.float16ToFloat(Float.floatToFloat16(g));
     }
 
     private static double[] add(double[] a, double[] b) {

@@ -3584,6 +3584,24 @@ public class LlamaH extends LlamaH$shared {
     public static int LLAMA_FLASH_ATTN_TYPE_ENABLED() {
         return LLAMA_FLASH_ATTN_TYPE_ENABLED;
     }
+    private static final int LLAMA_LOAD_MODE_NONE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum llama_load_mode.LLAMA_LOAD_MODE_NONE = 0
+     * }
+     */
+    public static int LLAMA_LOAD_MODE_NONE() {
+        return LLAMA_LOAD_MODE_NONE;
+    }
+    private static final int LLAMA_LOAD_MODE_MMAP = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum llama_load_mode.LLAMA_LOAD_MODE_MMAP = 1
+     * }
+     */
+    public static int LLAMA_LOAD_MODE_MMAP() {
+        return LLAMA_LOAD_MODE_MMAP;
+    }
 
     private static class llama_model_default_params {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -5187,6 +5205,66 @@ public class LlamaH extends LlamaH$shared {
                 traceDowncall("llama_model_n_params", model);
             }
             return (long)mh$.invokeExact(model);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class llama_model_is_recurrent {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LlamaH.C_BOOL,
+            LlamaH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("llama_model_is_recurrent");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * _Bool llama_model_is_recurrent(const struct llama_model *model)
+     * }
+     */
+    public static FunctionDescriptor llama_model_is_recurrent$descriptor() {
+        return llama_model_is_recurrent.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * _Bool llama_model_is_recurrent(const struct llama_model *model)
+     * }
+     */
+    public static MethodHandle llama_model_is_recurrent$handle() {
+        return llama_model_is_recurrent.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * _Bool llama_model_is_recurrent(const struct llama_model *model)
+     * }
+     */
+    public static MemorySegment llama_model_is_recurrent$address() {
+        return llama_model_is_recurrent.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * _Bool llama_model_is_recurrent(const struct llama_model *model)
+     * }
+     */
+    public static boolean llama_model_is_recurrent(MemorySegment model) {
+        var mh$ = llama_model_is_recurrent.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("llama_model_is_recurrent", model);
+            }
+            return (boolean)mh$.invokeExact(model);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,0 +1,42 @@
+package dev.jlens.cli;
+
+import dev.jlens.analysis.PromptSet;
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+import dev.jlens.pipeline.CaptureJob;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "capture", mixinStandardHelpOptions = true,
+        description = "Capture the residual stream after a layer for a prompt file; writes activations.npy and tokens.csv.")
+final class CaptureCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "gemma2 GGUF file") Path model;
+    @Option(names = "--prompts", required = true, description = "prompts: .txt (one per line) or .jsonl ({\"text\":...})") Path prompts;
+    @Option(names = "--out", required = true, description = "output folder") Path out;
+    @Option(names = "--layer", defaultValue = "12", description = "layer whose output (l_out, = blocks.L.hook_resid_post) is captured (default ${DEFAULT-VALUE})") int layer;
+    @Option(names = "--ctx", defaultValue = "2048", description = "context size in tokens (the most tokens per batch)") int ctx;
+    @Option(names = "--ubatch", defaultValue = "512", description = "tokens per compute step") int ubatch;
+    @Option(names = "--seqs", defaultValue = "64", description = "most prompts per batch") int seqs;
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)") int threads;
+    @Option(names = "--gpu-layers", defaultValue = "0", description = "layers to offload to a GPU backend") int gpuLayers;
+
+    @Override
+    public Integer call() throws Exception {
+        var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
+        int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(seqs).withThreads(nThreads);
+        try (Model m = Model.load(model, new Model.Params(gpuLayers, true))) {
+            var r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
+            spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
+                    r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,334 @@
+package dev.jlens.llama;
+
+import dev.jlens.bindings.LlamaH;
+import dev.jlens.bindings.ggml_abort_callback;
+import dev.jlens.bindings.ggml_backend_sched_eval_callback;
+import dev.jlens.bindings.llama_batch;
+import dev.jlens.bindings.llama_context_params;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A llama_context: KV cache, compute buffers and the residual tap. Confined to one thread at a time:
+ * a second thread entering while one is inside gets IllegalStateException (not a crash). Close it
+ * before its {@link Model}; close from another thread during a decode cancels that decode first.
+ */
+public final class Context implements AutoCloseable {
+    /**
+     * @param nCtx       KV-cache size in tokens; also the most tokens one batch (all its prompts) may hold
+     * @param nUbatch    tokens per physical compute step; longer batches arrive in several callbacks
+     * @param nSeqMax    most prompts (sequences) per batch
+     * @param nThreads   CPU threads for decode
+     * @param f32KvCache store K/V in f32 (default f16) — for fidelity tests against an f32 reference
+     * @param flashAttn  use flash attention (f16 internally on CPU); off gives the plain f32 softmax path
+     * @param tap        install the eval callback (needed for capture; off only for benchmarks of the bare decode)
+     */
+    public record Params(int nCtx, int nUbatch, int nSeqMax, int nThreads, boolean f32KvCache, boolean flashAttn, boolean tap) {
+        public Params {
+            if (nCtx < 1) throw new IllegalArgumentException("nCtx must be >= 1, got " + nCtx);
+            if (nUbatch < 1 || nUbatch > nCtx) throw new IllegalArgumentException("nUbatch must be in [1, nCtx=" + nCtx + "], got " + nUbatch);
+            if (nSeqMax < 1 || nSeqMax > 256) throw new IllegalArgumentException("nSeqMax must be in [1, 256], got " + nSeqMax);
+            if (nThreads < 1) throw new IllegalArgumentException("nThreads must be >= 1, got " + nThreads);
+        }
+
+        public static Params defaults() {
+            return new Params(2048, 512, 64, Runtime.getRuntime().availableProcessors(), false, false, true);
+        }
+
+        public Params withCtx(int n) { return new Params(n, Math.min(nUbatch, n), nSeqMax, nThreads, f32KvCache, flashAttn, tap); }
+        public Params withUbatch(int n) { return new Params(nCtx, n, nSeqMax, nThreads, f32KvCache, flashAttn, tap); }
+        public Params withSeqMax(int n) { return new Params(nCtx, nUbatch, n, nThreads, f32KvCache, flashAttn, tap); }
+        public Params withThreads(int n) { return new Params(nCtx, nUbatch, nSeqMax, n, f32KvCache, flashAttn, tap); }
+        public Params withF32KvCache(boolean b) { return new Params(nCtx, nUbatch, nSeqMax, nThreads, b, flashAttn, tap); }
+        public Params withFlashAttn(boolean b) { return new Params(nCtx, nUbatch, nSeqMax, nThreads, f32KvCache, b, tap); }
+        public Params withTap(boolean b) { return new Params(nCtx, nUbatch, nSeqMax, nThreads, f32KvCache, flashAttn, b); }
+    }
+
+    /** What to capture: layers (each 0..nLayer-1) and whether to stop the graph after the highest. */
+    public record CaptureSpec(int[] layers, boolean earlyExit) {
+        public CaptureSpec {
+            Objects.requireNonNull(layers, "layers");
+            if (layers.length == 0) throw new IllegalArgumentException("no layer to capture");
+            layers = layers.clone();
+            for (int i = 0; i < layers.length; i++)
+                for (int j = 0; j < i; j++)
+                    if (layers[i] == layers[j]) throw new IllegalArgumentException("layer " + layers[i] + " requested twice");
+        }
+
+        public static CaptureSpec layer(int layer) { return new CaptureSpec(new int[]{layer}, true); }
+    }
+
+    private final Model model;
+    private final Params params;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment handle;
+    private final MemorySegment batch;       // llama_batch by value, sized nCtx tokens, 1 seq id each
+    private final MemorySegment staging;     // tap staging [nUbatch x nEmbd] f32
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private volatile boolean abortRequested;
+    private volatile boolean closed;
+    private ResidualTap activeTap;           // read by the upcall on the decoding thread
+
+    Context(Model model, Params params) {
+        this.model = model;
+        this.params = params;
+        MemorySegment m = model.handle();
+        MemorySegment p = LlamaH.llama_context_default_params(arena);
+        llama_context_params.n_ctx(p, params.nCtx());
+        llama_context_params.n_batch(p, params.nCtx());
+        llama_context_params.n_ubatch(p, params.nUbatch());
+        llama_context_params.n_seq_max(p, params.nSeqMax());
+        llama_context_params.n_threads(p, params.nThreads());
+        llama_context_params.n_threads_batch(p, params.nThreads());
+        llama_context_params.kv_unified(p, true); // keeps batch order in ubatches (split_simple): row i = token i
+        llama_context_params.no_perf(p, true);
+        llama_context_params.flash_attn_type(p, params.flashAttn() ? LlamaH.LLAMA_FLASH_ATTN_TYPE_ENABLED() : LlamaH.LLAMA_FLASH_ATTN_TYPE_DISABLED());
+        if (params.f32KvCache()) {
+            llama_context_params.type_k(p, LlamaH.GGML_TYPE_F32());
+            llama_context_params.type_v(p, LlamaH.GGML_TYPE_F32());
+        }
+        if (params.tap()) {
+            llama_context_params.cb_eval(p, ggml_backend_sched_eval_callback.allocate(this::onEval, arena));
+            llama_context_params.cb_eval_user_data(p, MemorySegment.NULL);
+        }
+        llama_context_params.abort_callback(p, ggml_abort_callback.allocate(d -> abortRequested, arena));
+        llama_context_params.abort_callback_data(p, MemorySegment.NULL);
+        MemorySegment h = LlamaH.llama_init_from_model(m, p);
+        if (h.equals(MemorySegment.NULL)) {
+            arena.close();
+            throw new LlamaException("llama_init_from_model", 0, "could not create a context with " + params + " (see the native log)");
+        }
+        this.handle = h;
+        this.batch = LlamaH.llama_batch_init(arena, params.nCtx(), 0, 1);
+        this.staging = arena.allocate(4L * params.nUbatch() * model.nEmbd(), 64);
+    }
+
+    public Model model() { return model; }
+    public Params params() { return params; }
+
+    private boolean onEval(MemorySegment t, boolean ask, MemorySegment user) {
+        ResidualTap tap = activeTap;
+        if (tap == null) return false;
+        return tap.onEval(t, ask);
+    }
+
+    /** Enter the one-thread-at-a-time section; fails fast instead of racing on native state. */
+    private void enter() {
+        Thread me = Thread.currentThread();
+        if (!user.compareAndSet(null, me)) {
+            Thread other = user.get();
+            if (other == me) throw new IllegalStateException("context re-entered on the same thread (from a callback?)");
+            throw new IllegalStateException("context is in use by thread '" + (other == null ? "?" : other.getName())
+                    + "': a Context is confined to one thread at a time; create one context per thread");
+        }
+        if (closed) {
+            user.set(null);
+            throw new IllegalStateException("context is closed");
+        }
+    }
+
+    private void exit() { user.set(null); }
+
+    /**
+     * Captures the residual stream after the given layers for prompts given as token ids (BOS
+     * included when wanted). Prompts are packed into batches of at most nCtx tokens and nSeqMax
+     * sequences; {@code perBatch} receives each batch's activations and must close them (memory stays
+     * bounded by one batch). Rows within a batch are in prompt order, then position order.
+     */
+    public void captureEach(List<int[]> prompts, CaptureSpec spec, Consumer<Activations> perBatch) {
+        Objects.requireNonNull(prompts, "prompts");
+        Objects.requireNonNull(perBatch, "perBatch");
+        validate(prompts, spec);
+        int nEmbd = model.nEmbd();
+        ResidualTap tap = new ResidualTap(spec.layers(), spec.earlyExit(), nEmbd, staging, params.nUbatch());
+        int i = 0;
+        while (i < prompts.size()) {
+            int start = i;
+            long tokens = 0;
+            while (i < prompts.size() && i - start < params.nSeqMax() && tokens + prompts.get(i).length <= params.nCtx()) {
+                tokens += prompts.get(i).length;
+                i++;
+            }
+            Activations a = decodeBatch(prompts, start, i, (int) tokens, spec, tap);
+            perBatch.accept(a);
+        }
+    }
+
+    /** Captures all prompts into one {@link Activations} (memory grows with the prompts; see {@link #captureEach}). */
+    public Activations capture(List<int[]> prompts, CaptureSpec spec) {
+        List<Activations> parts = new ArrayList<>();
+        try {
+            captureEach(prompts, spec, parts::add);
+            return concat(parts, spec.layers());
+        } finally {
+            for (Activations a : parts) a.close();
+        }
+    }
+
+    private Activations concat(List<Activations> parts, int[] layers) {
+        int rows = 0;
+        for (Activations a : parts) rows += a.rows();
+        int nEmbd = model.nEmbd();
+        Arena out = Arena.ofShared();
+        try {
+            MemorySegment[] data = new MemorySegment[layers.length];
+            for (int l = 0; l < layers.length; l++) data[l] = out.allocate(4L * rows * nEmbd, 64);
+            int[] prompt = new int[rows], pos = new int[rows], tok = new int[rows];
+            int r = 0;
+            for (Activations a : parts) {
+                for (int l = 0; l < layers.length; l++) {
+                    MemorySegment.copy(a.layer(layers[l]), 0, data[l], 4L * r * nEmbd, 4L * a.rows() * nEmbd);
+                }
+                for (int k = 0; k < a.rows(); k++) {
+                    prompt[r + k] = a.promptOf(k);
+                    pos[r + k] = a.positionOf(k);
+                    tok[r + k] = a.tokenOf(k);
+                }
+                r += a.rows();
+            }
+            return new Activations(out, layers.clone(), data, nEmbd, prompt, pos, tok);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    private void validate(List<int[]> prompts, CaptureSpec spec) {
+        if (!params.tap()) throw new IllegalStateException("this context was created without the eval callback (tap=false): it cannot capture");
+        for (int l : spec.layers()) {
+            if (l < 0 || l >= model.nLayer()) {
+                throw new IllegalArgumentException("layer " + l + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
+            }
+        }
+        Vocab v = model.vocab();
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] t = prompts.get(p);
+            if (t == null || t.length == 0) throw new IllegalArgumentException("prompt " + p + " has no tokens");
+            if (t.length > params.nCtx()) {
+                throw new IllegalArgumentException("prompt " + p + " has " + t.length + " tokens, more than the context size "
+                        + params.nCtx() + ": shorten it or raise the context size");
+            }
+            for (int k = 0; k < t.length; k++) {
+                if (t[k] < 0 || t[k] >= v.size()) {
+                    throw new IllegalArgumentException("prompt " + p + ", position " + k + ": token id " + t[k]
+                            + " is out of range [0, " + v.size() + ")");
+                }
+            }
+        }
+    }
+
+    private Activations decodeBatch(List<int[]> prompts, int from, int to, int nTokens, CaptureSpec spec, ResidualTap tap) {
+        int nEmbd = model.nEmbd();
+        int[] layers = spec.layers();
+        Arena out = Arena.ofShared();
+        try {
+            MemorySegment[] dest = new MemorySegment[layers.length];
+            for (int l = 0; l < layers.length; l++) dest[l] = out.allocate(4L * nTokens * nEmbd, 64);
+            int[] prompt = new int[nTokens], pos = new int[nTokens], tok = new int[nTokens];
+            enter();
+            try {
+                fillBatch(prompts, from, to, nTokens, outputsFor(spec), prompt, pos, tok);
+                tap.reset(dest, nTokens);
+                LlamaH.llama_memory_clear(LlamaH.llama_get_memory(handle), true);
+                activeTap = tap;
+                int rc;
+                try {
+                    rc = LlamaH.llama_decode(handle, batch);
+                } finally {
+                    activeTap = null;
+                }
+                if (abortRequested && rc == 2) throw new Status.CancelledException("capture cancelled");
+                Status.checkDecode(rc);
+                tap.checkAfterDecode(nTokens);
+            } finally {
+                exit();
+            }
+            return new Activations(out, layers.clone(), dest, nEmbd, prompt, pos, tok);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    static final int OUT_NONE = 0, OUT_LAST = 1, OUT_ALL = 2;
+
+    /**
+     * Which tokens are outputs: llama.cpp cuts the last layer down to output rows, so capturing the
+     * last layer needs every token as an output; a full forward marks each prompt's last token; an
+     * early exit needs none (no logits buffer is filled).
+     */
+    private int outputsFor(CaptureSpec spec) {
+        for (int l : spec.layers()) if (l == model.nLayer() - 1) return OUT_ALL;
+        return spec.earlyExit() ? OUT_NONE : OUT_LAST;
+    }
+
+    /** Writes the prompts [from, to) into the reusable llama_batch, one sequence id per prompt. */
+    private void fillBatch(List<int[]> prompts, int from, int to, int nTokens, int outputs, int[] prompt, int[] pos, int[] tok) {
+        MemorySegment tokens = llama_batch.token(batch).reinterpret(4L * params.nCtx());
+        MemorySegment positions = llama_batch.pos(batch).reinterpret(4L * params.nCtx());
+        MemorySegment nSeq = llama_batch.n_seq_id(batch).reinterpret(4L * params.nCtx());
+        MemorySegment seqIds = llama_batch.seq_id(batch).reinterpret(ADDRESS.byteSize() * params.nCtx());
+        MemorySegment logits = llama_batch.logits(batch).reinterpret(params.nCtx());
+        int r = 0;
+        for (int p = from; p < to; p++) {
+            int[] t = prompts.get(p);
+            for (int k = 0; k < t.length; k++, r++) {
+                tokens.setAtIndex(JAVA_INT, r, t[k]);
+                positions.setAtIndex(JAVA_INT, r, k);
+                nSeq.setAtIndex(JAVA_INT, r, 1);
+                seqIds.getAtIndex(ADDRESS, r).reinterpret(4).set(JAVA_INT, 0, p - from);
+                boolean out = outputs == OUT_ALL || (outputs == OUT_LAST && k == t.length - 1);
+                logits.set(JAVA_BYTE, r, (byte) (out ? 1 : 0));
+                prompt[r] = p;
+                pos[r] = k;
+                tok[r] = t[k];
+            }
+        }
+        if (r != nTokens) throw new IllegalStateException("batch fill mismatch " + r + " != " + nTokens);
+        llama_batch.n_tokens(batch, nTokens);
+    }
+
+    MemorySegment handle() {
+        if (closed) throw new IllegalStateException("context is closed");
+        return handle;
+    }
+
+    /** Asks a running decode on this context to stop (llama.cpp's abort callback); it fails with a cancellation. */
+    public void cancel() { abortRequested = true; }
+
+    /** Clears a previous {@link #cancel()} so the context can be used again. */
+    public void resetCancel() { abortRequested = false; }
+
+    public boolean isClosed() { return closed; }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        Thread me = Thread.currentThread();
+        if (!user.compareAndSet(null, me)) {
+            if (user.get() == me) throw new IllegalStateException("context closed from inside its own decode");
+            abortRequested = true; // stop the decode in flight, then wait for it
+            while (!user.compareAndSet(null, me)) Thread.onSpinWait();
+        }
+        try {
+            if (closed) return;
+            closed = true;
+            LlamaH.llama_batch_free(batch);
+            LlamaH.llama_free(handle);
+            model.forget(this);
+            arena.close();
+        } finally {
+            user.set(null);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.jlens.llama;
+
+import dev.jlens.bindings.LlamaH;
+import dev.jlens.bindings.llama_model_params;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A loaded GGUF model (llama_model). Thread rules: a Model may be shared by threads; its contexts
+ * may not (see {@link Context}). Closing the model closes its open contexts first (children before
+ * parents), then calls llama_model_free exactly once. Use after close throws IllegalStateException.
+ */
+public final class Model implements AutoCloseable {
+    /**
+     * How to load: {@code nGpuLayers} layers offloaded to a GPU backend (0 = CPU only; -1 = all),
+     * {@code mmap} to map the file instead of reading it (pages of unused layers stay untouched).
+     */
+    public record Params(int nGpuLayers, boolean mmap) {
+        public static Params defaults() { return new Params(0, true); }
+    }
+
+    private final Arena arena = Arena.ofShared();
+    private final Path path;
+    private final Vocab vocab;
+    private final int nEmbd;
+    private final int nLayer;
+    private final int nHead;
+    private final int nHeadKv;
+    private final int nCtxTrain;
+    private final String architecture;
+    private final String description;
+    private final List<Context> contexts = new ArrayList<>();
+    private MemorySegment handle;
+
+    private Model(Path path, MemorySegment handle) {
+        this.path = path;
+        this.handle = handle;
+        this.nEmbd = LlamaH.llama_model_n_embd(handle);
+        this.nLayer = LlamaH.llama_model_n_layer(handle);
+        this.nHead = LlamaH.llama_model_n_head(handle);
+        this.nHeadKv = LlamaH.llama_model_n_head_kv(handle);
+        this.nCtxTrain = LlamaH.llama_model_n_ctx_train(handle);
+        this.architecture = metaString(handle, "general.architecture");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(256);
+            LlamaH.llama_model_desc(handle, buf, 256);
+            this.description = buf.getString(0);
+        }
+        this.vocab = new Vocab(this, LlamaH.llama_model_get_vocab(handle));
+    }
+
+    /**
+     * Loads a gemma2 GGUF. The file is validated in Java first ({@link ModelFileCheck}) so a corrupt or
+     * wrong file gets a typed error instead of reaching llama.cpp's asserts.
+     */
+    public static Model load(Path gguf, Params params) {
+        Objects.requireNonNull(gguf, "gguf");
+        Objects.requireNonNull(params, "params");
+        if (!Files.isRegularFile(gguf)) throw new IllegalArgumentException(gguf + ": model file does not exist");
+        if (!Files.isReadable(gguf)) throw new IllegalArgumentException(gguf + ": model file is not readable");
+        ModelFileCheck.check(gguf);
+        NativeLibrary.load();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = LlamaH.llama_model_default_params(a);
+            llama_model_params.n_gpu_layers(p, params.nGpuLayers());
+            llama_model_params.load_mode(p, params.mmap() ? LlamaH.LLAMA_LOAD_MODE_MMAP() : LlamaH.LLAMA_LOAD_MODE_NONE());
+            MemorySegment h = LlamaH.llama_model_load_from_file(a.allocateFrom(gguf.toAbsolutePath().toString()), p);
+            if (h.equals(MemorySegment.NULL)) {
+                throw new LlamaException("llama_model_load_from_file", 0, gguf + ": llama.cpp could not load the model (see the native log)");
+            }
+            return new Model(gguf, h);
+        }
+    }
+
+    public static Model load(Path gguf) { return load(gguf, Params.defaults()); }
+
+    /** Creates a context (KV cache + compute buffers) on this model; close it before the model. */
+    public Context newContext(Context.Params params) {
+        synchronized (contexts) {
+            Context c = new Context(this, params);
+            contexts.add(c);
+            return c;
+        }
+    }
+
+    void forget(Context c) {
+        synchronized (contexts) { contexts.remove(c); }
+    }
+
+    MemorySegment handle() {
+        MemorySegment h = handle;
+        if (h == null) throw new IllegalStateException("model " + path + " is closed");
+        return h;
+    }
+
+    public Path path() { return path; }
+    public Vocab vocab() { return vocab; }
+    /** Residual stream width (d_model), 2304 for Gemma 2 2B. */
+    public int nEmbd() { return nEmbd; }
+    public int nLayer() { return nLayer; }
+    public int nHead() { return nHead; }
+    public int nHeadKv() { return nHeadKv; }
+    public int nCtxTrain() { return nCtxTrain; }
+    public String architecture() { return architecture; }
+    public String description() { return description; }
+
+    /** Reads a GGUF metadata string through llama.cpp (empty when absent). */
+    public String meta(String key) { return metaString(handle(), key); }
+
+    private static String metaString(MemorySegment model, String key) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(1024);
+            int n = LlamaH.llama_model_meta_val_str(model, a.allocateFrom(key), buf, 1024);
+            return n < 0 ? "" : buf.getString(0);
+        }
+    }
+
+    public boolean isClosed() { return handle == null; }
+
+    @Override
+    public void close() {
+        List<Context> open;
+        synchronized (contexts) {
+            if (handle == null) return;
+            open = new ArrayList<>(contexts);
+        }
+        for (Context c : open) c.close();
+        synchronized (contexts) {
+            if (handle == null) return;
+            LlamaH.llama_model_free(handle);
+            handle = null;
+        }
+        arena.close();
+    }
+}

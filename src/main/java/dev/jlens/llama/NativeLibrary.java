@@ -1,0 +1,162 @@
+package dev.jlens.llama;
+
+import dev.jlens.bindings.BindingsVersion;
+import dev.jlens.bindings.LlamaH;
+import dev.jlens.bindings.NativeSymbols;
+import dev.jlens.bindings.ggml_log_callback;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Loads the pinned llama.cpp build by path with {@link SymbolLookup#libraryLookup} (dlopen RTLD_LOCAL),
+ * so another libggml/libllama in the same process does not shadow ours, checks that it is the
+ * version the bindings were generated from, initialises the backend and routes native logs into
+ * {@link System.Logger} "dev.jlens.llama.native".
+ *
+ * <p>Directory, first match wins: system property {@code jlens.native.dir}, environment variable
+ * {@code JLENS_NATIVE_DIR}, then {@code native/lib} in the working directory or one of its parents
+ * (where scripts/build-native.sh installs the libraries). The libraries stay loaded for the life
+ * of the process (llama.cpp keeps global state), so their arena is never closed.
+ */
+public final class NativeLibrary {
+    static final String[] LIBS = {"libggml-base.so", "libggml-cpu.so", "libggml.so", "libllama.so"};
+    private static final System.Logger NATIVE_LOG = System.getLogger("dev.jlens.llama.native");
+
+    private static final Object LOCK = new Object();
+    private static volatile NativeLibrary loaded;
+
+    private final Path dir;
+    private final String ggmlCommit;
+    private final String ggmlVersion;
+    private final Arena arena;
+
+    private NativeLibrary(Path dir, String ggmlCommit, String ggmlVersion, Arena arena) {
+        this.dir = dir;
+        this.ggmlCommit = ggmlCommit;
+        this.ggmlVersion = ggmlVersion;
+        this.arena = arena;
+    }
+
+    /** Loads (once) and returns the library; throws {@link LlamaException} with the reason when it cannot. */
+    public static NativeLibrary load() {
+        NativeLibrary l = loaded;
+        if (l != null) return l;
+        synchronized (LOCK) {
+            if (loaded == null) loaded = doLoad(locate());
+            return loaded;
+        }
+    }
+
+    public Path directory() { return dir; }
+
+    /** ggml_commit() of the loaded build (short git hash). */
+    public String ggmlCommit() { return ggmlCommit; }
+
+    public String ggmlVersion() { return ggmlVersion; }
+
+    /** llama_print_system_info(): CPU features and backends of the loaded build. */
+    public String systemInfo() {
+        return LlamaH.llama_print_system_info().reinterpret(Integer.MAX_VALUE).getString(0);
+    }
+
+    static Path locate() {
+        List<String> tried = new ArrayList<>();
+        String prop = System.getProperty("jlens.native.dir");
+        if (prop != null && !prop.isBlank()) return checkDir(Path.of(prop), "system property jlens.native.dir");
+        String env = System.getenv("JLENS_NATIVE_DIR");
+        if (env != null && !env.isBlank()) return checkDir(Path.of(env), "environment variable JLENS_NATIVE_DIR");
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null) {
+            Path cand = p.resolve("native/lib");
+            tried.add(cand.toString());
+            if (Files.isRegularFile(cand.resolve("libllama.so"))) return cand;
+            p = p.getParent();
+        }
+        throw new LlamaException("llama.cpp libraries not found (looked in " + String.join(", ", tried)
+                + "): run scripts/build-native.sh, or set -Djlens.native.dir / JLENS_NATIVE_DIR", null);
+    }
+
+    private static Path checkDir(Path dir, String source) {
+        for (String lib : LIBS) {
+            if (!Files.isRegularFile(dir.resolve(lib))) {
+                throw new LlamaException(source + " points to " + dir + ", which has no " + lib
+                        + ": run scripts/build-native.sh or fix the path", null);
+            }
+        }
+        return dir.toAbsolutePath();
+    }
+
+    private static NativeLibrary doLoad(Path dir) {
+        Arena arena = Arena.ofShared(); // never closed: the libraries live as long as the process
+        SymbolLookup lookup = null;
+        for (String lib : LIBS) {
+            Path p = dir.resolve(lib);
+            SymbolLookup one;
+            try {
+                one = SymbolLookup.libraryLookup(p, arena);
+            } catch (IllegalArgumentException e) {
+                throw new LlamaException("cannot load " + p + ": " + e.getMessage(), e);
+            }
+            lookup = lookup == null ? one : lookup.or(one);
+        }
+        NativeSymbols.install(lookup);
+        String commit;
+        String version;
+        try {
+            commit = LlamaH.ggml_commit().reinterpret(256).getString(0);
+            version = LlamaH.ggml_version().reinterpret(256).getString(0);
+        } catch (RuntimeException | LinkageError e) {
+            throw new LlamaException("the library in " + dir + " lacks ggml_commit/ggml_version: not the pinned llama.cpp", e);
+        }
+        checkVersion(dir, commit);
+        LlamaH.llama_backend_init();
+        MemorySegment logCb = ggml_log_callback.allocate(NativeLibrary::onLog, arena);
+        LlamaH.llama_log_set(logCb, MemorySegment.NULL);
+        return new NativeLibrary(dir, commit, version, arena);
+    }
+
+    /** The loaded ggml must come from the commit the bindings were generated from (struct layouts depend on it). */
+    static void checkVersion(Path dir, String loadedCommit) {
+        String c = loadedCommit.endsWith("-dirty") ? loadedCommit.substring(0, loadedCommit.length() - 6) : loadedCommit;
+        if (c.length() < 7 || !BindingsVersion.COMMIT.startsWith(c)) {
+            throw new LlamaException("llama.cpp in " + dir + " is commit '" + loadedCommit + "', but the bindings were generated from "
+                    + BindingsVersion.COMMIT + " (" + BindingsVersion.RELEASE_TAG + "): rebuild with scripts/build-native.sh "
+                    + "or regenerate the bindings with scripts/generate-bindings.sh", null);
+        }
+    }
+
+    // llama.cpp log lines arrive in pieces (GGML_LOG_LEVEL_CONT continues the previous line).
+    private static final StringBuilder PENDING = new StringBuilder();
+    private static System.Logger.Level pendingLevel = System.Logger.Level.DEBUG;
+
+    private static void onLog(int level, MemorySegment text, MemorySegment user) {
+        try {
+            String s = text.reinterpret(1 << 20).getString(0);
+            synchronized (PENDING) {
+                if (level != LlamaH.GGML_LOG_LEVEL_CONT()) pendingLevel = map(level);
+                PENDING.append(s);
+                int nl;
+                while ((nl = PENDING.indexOf("\n")) >= 0) {
+                    String line = PENDING.substring(0, nl);
+                    PENDING.delete(0, nl + 1);
+                    if (!line.isBlank()) NATIVE_LOG.log(pendingLevel, line);
+                }
+            }
+        } catch (Throwable ignored) {
+            // an exception escaping an upcall kills the JVM; a lost log line is the lesser evil
+        }
+    }
+
+    private static System.Logger.Level map(int level) {
+        if (level == LlamaH.GGML_LOG_LEVEL_ERROR()) return System.Logger.Level.ERROR;
+        if (level == LlamaH.GGML_LOG_LEVEL_WARN()) return System.Logger.Level.WARNING;
+        if (level == LlamaH.GGML_LOG_LEVEL_INFO()) return System.Logger.Level.DEBUG; // llama.cpp is chatty at INFO
+        return System.Logger.Level.TRACE;
+    }
+}
