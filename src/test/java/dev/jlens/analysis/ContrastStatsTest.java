@@ -197,6 +197,20 @@ class ContrastStatsTest {
     }
 
     @Test
+    void promptActivationsCopyTheirArraysAndCompareByContent() {
+        int[] f = {4, 1};
+        float[] v = {0.5f, 2f};
+        PromptActivations a = new PromptActivations(0, Label.TARGET, "sport", f, v);
+        f[0] = 99;
+        v[0] = 99f;
+        assertEquals(0.5f, a.valueOf(4));
+        assertEquals(0f, a.valueOf(99));
+        assertEquals(new PromptActivations(0, Label.TARGET, "sport", new int[] {4, 1}, new float[] {0.5f, 2f}), a);
+        a.values()[0] = 7f;
+        assertEquals(0.5f, a.valueAt(0));
+    }
+
+    @Test
     void invalidActivationsAreRejectedAtTheBoundary() {
         assertThrows(IllegalArgumentException.class,
                 () -> new PromptActivations(0, Label.TARGET, null, new int[] {1, 1}, new float[] {1, 2}));
