@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  *   <li>selectivity = meanT / (meanT + meanC); activations are non-negative, so it lies in [0, 1];
  *       we define 0/0 as 0 (a feature silent on both sides is not selective);</li>
  *   <li>AUROC = U / (nT nC) with U the Mann-Whitney count of (target, control) pairs where the target value
- *       is larger, ties counted 1/2 (computed from mid-ranks);</li>
+ *       is larger, ties counted 1/2 (counted by merging the two sorted groups);</li>
  *   <li>p-value: two-sided permutation test of meanT - meanC. The same {@code permutations} random
  *       relabelings (fixed seed, Fisher-Yates) are used for every feature; a relabeling counts when
  *       |diff| &ge; |observed diff| (with a 1e-9 relative tolerance so that sums of the same floats in
@@ -105,24 +105,20 @@ public final class ContrastStats {
     public static double auroc(double[] target, double[] control) {
         int nT = target.length, nC = control.length;
         if (nT == 0 || nC == 0) throw new IllegalArgumentException("AUROC needs both groups non-empty");
-        int n = nT + nC;
-        double[] all = new double[n];
-        System.arraycopy(target, 0, all, 0, nT);
-        System.arraycopy(control, 0, all, nT, nC);
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingDouble(i -> all[i]));
-        // sum of target mid-ranks (1-based); a tie group of ranks a..b gets (a+b)/2 each
-        double rankSumT = 0;
-        int i = 0;
-        while (i < n) {
-            int j = i;
-            while (j + 1 < n && all[order[j + 1]] == all[order[i]]) j++;
-            double midRank = (i + 1 + j + 1) / 2.0;
-            for (int k = i; k <= j; k++) if (order[k] < nT) rankSumT += midRank;
-            i = j + 1;
+        double[] t = target.clone();
+        double[] c = control.clone();
+        Arrays.sort(t);
+        Arrays.sort(c);
+        // walk both sorted arrays: for each target value, `below` controls are smaller and `equal` tie with it
+        double u = 0;
+        int below = 0;
+        for (int i = 0; i < nT; i++) {
+            double v = t[i];
+            while (below < nC && c[below] < v) below++;
+            int equalEnd = below;
+            while (equalEnd < nC && c[equalEnd] == v) equalEnd++;
+            u += below + 0.5 * (equalEnd - below);
         }
-        double u = rankSumT - (double) nT * (nT + 1) / 2.0;
         return clampUnit(u / ((double) nT * nC));
     }
 

@@ -69,6 +69,25 @@ public record PromptActivations(int promptIndex, Label label, String facet, int[
     /** Value of entry {@code i}, without copying. */
     public float valueAt(int i) { return values[i]; }
 
+    /** Value equality over the array contents (records compare arrays by reference otherwise). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PromptActivations p && p.promptIndex == promptIndex && p.label == label
+                && Objects.equals(p.facet, facet) && Arrays.equals(p.featureIndices, featureIndices)
+                && Arrays.equals(p.values, values);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(promptIndex, label, facet, Arrays.hashCode(featureIndices), Arrays.hashCode(values));
+    }
+
+    @Override
+    public String toString() {
+        return "PromptActivations[prompt=" + promptIndex + ", " + label + ", facet=" + facet + ", active="
+                + values.length + "]";
+    }
+
     /** The activation of {@code feature} on this prompt, 0 when not listed. */
     public float valueOf(int feature) {
         for (int i = 0; i < featureIndices.length; i++) {

@@ -36,7 +36,7 @@ import java.util.Objects;
  *       ({@link #skippedBlankLines()}), since trailing blank lines are common in hand-written text.</li>
  * </ul>
  * Both must be UTF-8 (decoded strictly; a bad byte is reported with line and byte offset); one leading BOM
- * and {@code \r\n} line ends are accepted. A file with no prompt is rejected. Duplicate prompt texts are
+ * and {@code \r\n} line ends are accepted; texts and facets are stripped of surrounding whitespace. A file with no prompt is rejected. Duplicate prompt texts are
  * allowed but logged as a warning and listed in {@link #duplicates()}.
  *
  * @param source where the prompts came from (file path, or {@code classpath:/...} for built-in sets)

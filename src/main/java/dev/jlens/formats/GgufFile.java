@@ -144,7 +144,7 @@ public final class GgufFile implements AutoCloseable {
             alignment = DEFAULT_ALIGNMENT;
         }
 
-        List<TensorInfo> ts = new ArrayList<>((int) nTensors);
+        List<TensorInfo> ts = new ArrayList<>((int) Math.min(nTensors, 4096));
         Map<String, TensorInfo> names = new HashMap<>();
         for (long i = 0; i < nTensors; i++) {
             String name = r.string("tensor[" + i + "].name", MAX_NAME);

@@ -49,6 +49,20 @@ class ContrastStatsTest {
     }
 
     @Test
+    void aurocEqualsBruteForcePairCountOnTiedData() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        for (int[] sizes : new int[][] {{1, 1}, {1, 7}, {7, 13}, {13, 2}, {200, 200}}) {
+            double[] t = new double[sizes[0]], c = new double[sizes[1]];
+            // few distinct values (many zeros) so ties are common, as with sparse activations
+            for (int i = 0; i < t.length; i++) t[i] = rng.nextInt(3) == 0 ? 0 : rng.nextInt(4);
+            for (int i = 0; i < c.length; i++) c[i] = rng.nextInt(2) == 0 ? 0 : rng.nextInt(3);
+            double u = 0;
+            for (double x : t) for (double y : c) u += x > y ? 1 : x == y ? 0.5 : 0;
+            assertEquals(u / (t.length * c.length), ContrastStats.auroc(t, c), 1e-15, sizes[0] + "x" + sizes[1]);
+        }
+    }
+
+    @Test
     void cohensDDividesByPooledSampleSd() {
         // t = 1,2,3: mean 2, SS = 2; c = 0,0,0: mean 0, SS = 0
         // pooled var = (2 + 0) / (3 + 3 - 2) = 0.5; d = 2 / sqrt(0.5) = 2.828427...
@@ -146,6 +160,19 @@ class ContrastStatsTest {
     }
 
     @Test
+    void permutationPValueConvergesToTheExactEnumeration() {
+        // target 3,4,5 vs control 0,1,2: of the C(6,3) = 20 labelings only the observed one and its mirror
+        // reach |diff| = 3, so the exact two-sided p is 2/20 = 0.1; 20000 draws put the estimate within
+        // about 3 standard errors (sqrt(0.1 * 0.9 / 20000) = 0.0021) of it
+        FeatureTable t = new FeatureTable();
+        for (int i = 0; i < 6; i++) {
+            t.add(p(i, i < 3 ? Label.TARGET : Label.CONTROL, new int[] {2}, new float[] {i < 3 ? 3 + i : i - 3 + 0.001f}));
+        }
+        FeatureContrast f = ContrastStats.compute(t, new ContrastStats.Options(20000, 5)).get(0);
+        assertEquals(0.1, f.pValue(), 0.0065);
+    }
+
+    @Test
     void tooFewPromptsPerGroupIsRejected() {
         FeatureTable t = new FeatureTable();
         t.add(p(0, Label.TARGET, new int[] {1}, new float[] {1}));
@@ -167,6 +194,20 @@ class ContrastStatsTest {
                 .map(FeatureContrast::feature).toList());
         assertEquals(List.of(3, 2), ContrastStats.topByEffectSize(stats, 2).stream()
                 .map(FeatureContrast::feature).toList());
+    }
+
+    @Test
+    void promptActivationsCopyTheirArraysAndCompareByContent() {
+        int[] f = {4, 1};
+        float[] v = {0.5f, 2f};
+        PromptActivations a = new PromptActivations(0, Label.TARGET, "sport", f, v);
+        f[0] = 99;
+        v[0] = 99f;
+        assertEquals(0.5f, a.valueOf(4));
+        assertEquals(0f, a.valueOf(99));
+        assertEquals(new PromptActivations(0, Label.TARGET, "sport", new int[] {4, 1}, new float[] {0.5f, 2f}), a);
+        a.values()[0] = 7f;
+        assertEquals(0.5f, a.valueAt(0));
     }
 
     @Test

@@ -103,6 +103,42 @@ class Pca3Test {
     }
 
     @Test
+    void jacobiFindsHandEigenpairsAndConverges() {
+        // [[2,1,0],[1,2,0],[0,0,5]]: the 2x2 block has eigenvalues 2 ± 1 with vectors (1,±1)/√2, plus 5 on e2
+        double[][] a = {{2, 1, 0}, {1, 2, 0}, {0, 0, 5}};
+        double[][] v = new double[3][3];
+        Pca3.Eigen e = Pca3.jacobi(a, v);
+        assertTrue(e.converged());
+        double[] sorted = e.values().clone();
+        java.util.Arrays.sort(sorted);
+        assertArrayEquals(new double[] {1, 3, 5}, sorted, 1e-14);
+        double[][] m = {{2, 1, 0}, {1, 2, 0}, {0, 0, 5}};
+        for (int c = 0; c < 3; c++) {
+            for (int r = 0; r < 3; r++) {
+                double mv = m[r][0] * v[0][c] + m[r][1] * v[1][c] + m[r][2] * v[2][c];
+                assertEquals(e.values()[c] * v[r][c], mv, 1e-14, "A v = lambda v, column " + c);
+            }
+        }
+    }
+
+    @Test
+    void jacobiConvergesOnAFullSizeGramMatrix() {
+        SplittableRandom rng = new SplittableRandom(23);
+        int n = 120;
+        double[][] x = new double[n][64];
+        for (double[] row : x) for (int k = 0; k < row.length; k++) row[k] = rng.nextGaussian();
+        double[][] g = new double[n][n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int k = 0; k < 64; k++) s += x[i][k] * x[j][k];
+            g[i][j] = s;
+        }
+        Pca3.Eigen e = Pca3.jacobi(g, new double[n][n]);
+        assertTrue(e.converged(), "stopping rule must be reachable in double precision");
+        assertTrue(e.sweeps() < 20, "sweeps " + e.sweeps());
+    }
+
+    @Test
     void raggedOrNonFiniteInputIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> Pca3.fit(new double[][] {{1, 2}, {1}}));
         assertThrows(IllegalArgumentException.class, () -> Pca3.fit(new double[][] {{1, Double.NaN}}));
