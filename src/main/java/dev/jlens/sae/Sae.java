@@ -188,6 +188,31 @@ public final class Sae implements AutoCloseable {
         return new RowNormStats((float) norm[lo], lo, (float) norm[hi], hi, sum / norm.length);
     }
 
+    /** Gemma Scope params.npz; the hook layer is read from a "layer_N" directory in the path. */
+    public static Sae loadGemmaScopeNpz(Path paramsNpz) throws IOException {
+        return SaeLoader.gemmaScopeNpz(paramsNpz);
+    }
+
+    /** Gemma Scope params.npz with an explicit config (checked against the tensor shapes). */
+    public static Sae loadGemmaScopeNpz(Path paramsNpz, SaeConfig cfg) throws IOException {
+        return SaeLoader.gemmaScopeNpz(paramsNpz, Objects.requireNonNull(cfg, "cfg"), cfg.hookLayer(), cfg.neuronpediaId());
+    }
+
+    /** SAELens directory with cfg.json and sae_weights.safetensors. */
+    public static Sae loadSaeLensDir(Path dir) throws IOException {
+        return SaeLoader.saeLensDir(dir);
+    }
+
+    /** A directory (SAELens), a .npz file (Gemma Scope), or a "release/sae_id" id from the registry. */
+    public static Sae load(String pathOrId) throws IOException {
+        return SaeLoader.load(pathOrId);
+    }
+
+    /** Resolves through models/registry.json (see {@link SaeRegistry}). */
+    public static Sae fromPretrained(String release, String saeId) throws IOException {
+        return SaeLoader.fromPretrained(release, saeId);
+    }
+
     public SaeConfig cfg() { return cfg; }
 
     /** The file or directory this SAE was loaded from. */
