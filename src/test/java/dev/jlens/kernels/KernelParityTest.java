@@ -51,7 +51,7 @@ class KernelParityTest {
     }
 
     static double gauss(SplittableRandom r) {
-        return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+        return r.nextGaussian();
     }
 
     /** Random weights; bf16 ones are rounded from the same f32 values. */
