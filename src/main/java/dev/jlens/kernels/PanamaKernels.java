@@ -2,7 +2,6 @@ package dev.jlens.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -56,22 +55,30 @@ final class PanamaKernels implements Kernels {
                            int c0, int c1, float[] acc, ActiveBuffer out) {
         int dIn = w.rows(), tw = c1 - c0;
         long dSae = w.cols();
-        Arrays.fill(acc, 0, nTokens * tw, 0f);
         int vEnd = FS.loopBound(tw);
-        for (int k = 0; k < dIn; k++) {
-            long row = k * dSae + c0;
-            for (int j = 0; j < vEnd; j += L) {
-                FloatVector wv = load(w, row + j);
-                for (int t = 0; t < nTokens; t++) {
-                    int a = t * tw + j;
-                    FloatVector.broadcast(FS, x[t * dIn + k]).fma(wv, FloatVector.fromArray(FS, acc, a)).intoArray(acc, a);
-                }
-            }
-            for (int j = vEnd; j < tw; j++) {
-                float wk = w.get(k, c0 + j);
-                for (int t = 0; t < nTokens; t++) acc[t * tw + j] = Math.fma(x[t * dIn + k], wk, acc[t * tw + j]);
-            }
+        int v2End = vEnd / (2 * L) * (2 * L);
+        // register-blocked: each output is a k-ascending chain of fmas starting from 0, whichever path
+        // computes it, so the blocking changes speed, not results. A 2-vector column strip of W
+        // (d_in x 2L floats) stays in L1/L2 while every token group reuses it.
+        for (int j = 0; j < v2End; j += 2 * L) {
+            int t = 0;
+            for (; t + 4 <= nTokens; t += 4) micro4x2(x, dIn, t, w, dSae, c0 + j, acc, tw, j);
+            for (; t < nTokens; t++) micro1x2(x, dIn, t, w, dSae, c0 + j, acc, tw, j);
         }
+        for (int j = v2End; j < vEnd; j += L)
+            for (int t = 0; t < nTokens; t++) {
+                FloatVector a = FloatVector.zero(FS);
+                int xo = t * dIn;
+                for (int k = 0; k < dIn; k++) a = load(w, k * dSae + c0 + j).fma(FloatVector.broadcast(FS, x[xo + k]), a);
+                a.intoArray(acc, t * tw + j);
+            }
+        for (int j = vEnd; j < tw; j++)
+            for (int t = 0; t < nTokens; t++) {
+                float a = 0f;
+                int xo = t * dIn;
+                for (int k = 0; k < dIn; k++) a = Math.fma(x[xo + k], w.get(k, c0 + j), a);
+                acc[t * tw + j] = a;
+            }
         for (int t = 0; t < nTokens; t++) {
             int base = t * tw;
             for (int j = 0; j < vEnd; j += L) {
@@ -89,6 +96,49 @@ final class PanamaKernels implements Kernels {
                 if (pre > Weights.f32(threshold, c0 + j)) out.add(t, c0 + j, pre);
             }
         }
+    }
+
+    private static void micro4x2(float[] x, int dIn, int t0, Weights w, long dSae, int col, float[] acc, int tw, int j) {
+        FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        int x0 = t0 * dIn, x1 = x0 + dIn, x2 = x1 + dIn, x3 = x2 + dIn;
+        for (int k = 0; k < dIn; k++) {
+            long e = k * dSae + col;
+            FloatVector w0 = load(w, e), w1 = load(w, e + L);
+            FloatVector b = FloatVector.broadcast(FS, x[x0 + k]);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(FS, x[x1 + k]);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(FS, x[x2 + k]);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(FS, x[x3 + k]);
+            a30 = w0.fma(b, a30);
+            a31 = w1.fma(b, a31);
+        }
+        int o = t0 * tw + j;
+        a00.intoArray(acc, o);
+        a01.intoArray(acc, o + L);
+        a10.intoArray(acc, o + tw);
+        a11.intoArray(acc, o + tw + L);
+        a20.intoArray(acc, o + 2 * tw);
+        a21.intoArray(acc, o + 2 * tw + L);
+        a30.intoArray(acc, o + 3 * tw);
+        a31.intoArray(acc, o + 3 * tw + L);
+    }
+
+    private static void micro1x2(float[] x, int dIn, int t, Weights w, long dSae, int col, float[] acc, int tw, int j) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+        int xo = t * dIn;
+        for (int k = 0; k < dIn; k++) {
+            long e = k * dSae + col;
+            FloatVector b = FloatVector.broadcast(FS, x[xo + k]);
+            a0 = load(w, e).fma(b, a0);
+            a1 = load(w, e + L).fma(b, a1);
+        }
+        a0.intoArray(acc, t * tw + j);
+        a1.intoArray(acc, t * tw + j + L);
     }
 
     @Override

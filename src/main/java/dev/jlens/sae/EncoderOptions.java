@@ -20,4 +20,6 @@ public record EncoderOptions(int threads, int tileWidth, int tokenBlock) {
     }
 
     public EncoderOptions withThreads(int n) { return new EncoderOptions(n, tileWidth, tokenBlock); }
+
+    public EncoderOptions withTile(int width) { return new EncoderOptions(threads, width, tokenBlock); }
 }
