@@ -13,7 +13,9 @@ public enum GgmlType {
     IQ2_XXS(16, 256, 66), IQ2_XS(17, 256, 74), IQ3_XXS(18, 256, 98), IQ1_S(19, 256, 50), IQ4_NL(20, 32, 18),
     IQ3_S(21, 256, 110), IQ2_S(22, 256, 82), IQ4_XS(23, 256, 136),
     I8(24, 1, 1), I16(25, 1, 2), I32(26, 1, 4), I64(27, 1, 8), F64(28, 1, 8), IQ1_M(29, 256, 56), BF16(30, 1, 2),
-    TQ1_0(34, 256, 54), TQ2_0(35, 256, 66), MXFP4(39, 32, 17);
+    TQ1_0(34, 256, 54), TQ2_0(35, 256, 66), MXFP4(39, 32, 17),
+    // added in the pinned ggml (ggml-common.h: QK_NVFP4 64 -> 4 scale bytes + 32; QK1_0 128 -> 2 + 16; QK2_0 64 -> 2 + 16)
+    NVFP4(40, 64, 36), Q1_0(41, 128, 18), Q2_0(42, 64, 18);
 
     public final int id;
     public final int blockSize;

@@ -38,6 +38,8 @@ public final class NpyWriter implements AutoCloseable {
         this.channel = channel;
         this.rowBytes = rowBytes;
         this.rows = rows;
+        // rows of zero bytes (a 0 in shape[1:]) are all "written" by the header alone
+        this.rowsWritten = rowBytes == 0 ? rows : 0;
     }
 
     /** Writes a whole array atomically; {@code data} holds exactly shape-product x element-size bytes. */

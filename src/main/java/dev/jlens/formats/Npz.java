@@ -108,7 +108,8 @@ public final class Npz {
             throw new FormatException(file, "central directory", entries + " entries cannot fit in " + cdSize + " bytes");
         }
 
-        List<Entry> list = new ArrayList<>((int) entries);
+        // no presized list: the count is only bounded by the file size, not by what is sensible to allocate
+        List<Entry> list = new ArrayList<>();
         Set<String> names = new HashSet<>();
         long p = cdOffset;
         long cdEnd = cdOffset + cdSize;

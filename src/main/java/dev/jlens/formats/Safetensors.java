@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,22 +71,20 @@ public final class Safetensors {
 
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Span> spans = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : obj.properties()) {
             String name = e.getKey();
             JsonNode v = e.getValue();
             if (name.equals("__metadata__")) {
                 if (!v.isObject()) throw new FormatException(file, "__metadata__", "is not a JSON object");
-                for (Iterator<Map.Entry<String, JsonNode>> m = v.fields(); m.hasNext(); ) {
-                    Map.Entry<String, JsonNode> kv = m.next();
+                for (Map.Entry<String, JsonNode> kv : v.properties()) {
                     if (!kv.getValue().isTextual()) throw new FormatException(file, "__metadata__." + kv.getKey(), "value " + kv.getValue() + " is not a string");
                     metadata.put(kv.getKey(), kv.getValue().textValue());
                 }
                 continue;
             }
             if (!v.isObject()) throw new FormatException(file, name, "entry is not a JSON object");
-            for (Iterator<String> f = v.fieldNames(); f.hasNext(); ) {
-                String k = f.next();
+            for (Map.Entry<String, JsonNode> f : v.properties()) {
+                String k = f.getKey();
                 if (!ENTRY_KEYS.contains(k)) throw new FormatException(file, name, "unexpected key '" + k + "'");
             }
             JsonNode dt = v.get("dtype");

@@ -238,6 +238,13 @@ class NpyTest {
     }
 
     @Test
+    void streamingWriterWithEmptyRowsCommitsOnClose() throws IOException {
+        Path p = dir.resolve("e.npy");
+        NpyWriter.open(p, new long[] {4, 0}).close();
+        assertArrayEquals(new long[] {4, 0}, read(p).shape());
+    }
+
+    @Test
     void streamingWriterRejectsPartialAndExtraRows() throws IOException {
         Path p = dir.resolve("a.npy");
         NpyWriter w = NpyWriter.open(p, new long[] {1, 2});
