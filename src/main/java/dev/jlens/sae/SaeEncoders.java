@@ -1,0 +1,34 @@
+package dev.jlens.sae;
+
+import dev.jlens.kernels.KernelProvider;
+import java.lang.System.Logger.Level;
+import java.util.Locale;
+
+/**
+ * Encoder selection by name: "scalar", "vector", or "auto" (vector when the Vector API runs here,
+ * otherwise scalar, with the reason logged by {@link KernelProvider}). The native layer adds "ggml"
+ * by dispatching before it reaches this factory.
+ */
+public final class SaeEncoders {
+    private static final System.Logger LOG = System.getLogger(SaeEncoders.class.getName());
+
+    private SaeEncoders() {}
+
+    public static SaeEncoder create(Sae sae, String kind) {
+        return create(sae, kind, EncoderOptions.defaults());
+    }
+
+    public static SaeEncoder create(Sae sae, String kind, EncoderOptions options) {
+        String k = kind.toLowerCase(Locale.ROOT);
+        return switch (k) {
+            case "scalar" -> new ScalarSaeEncoder(sae, options);
+            case "vector" -> new VectorSaeEncoder(sae, options);
+            case "auto" -> {
+                if (KernelProvider.vector().isPresent()) yield new VectorSaeEncoder(sae, options);
+                LOG.log(Level.INFO, "encoder auto: Vector API unavailable, using scalar encoder");
+                yield new ScalarSaeEncoder(sae, options);
+            }
+            default -> throw new IllegalArgumentException("unknown encoder kind \"" + kind + "\"; expected auto, vector or scalar");
+        };
+    }
+}
