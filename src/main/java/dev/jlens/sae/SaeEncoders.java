@@ -5,9 +5,9 @@ import java.lang.System.Logger.Level;
 import java.util.Locale;
 
 /**
- * Encoder selection by name: "scalar", "vector", or "auto" (vector when the Vector API runs here,
- * otherwise scalar, with the reason logged by {@link KernelProvider}). The native layer adds "ggml"
- * by dispatching before it reaches this factory.
+ * Encoder selection by name: "scalar", "vector", "ggml" (a ggml graph on the CPU backend),
+ * "ggml-gpu" (the GPU backend when the build has one, else CPU with a logged reason), or "auto"
+ * (vector when the Vector API runs here, otherwise scalar, with the reason logged by {@link KernelProvider}).
  */
 public final class SaeEncoders {
     private static final System.Logger LOG = System.getLogger(SaeEncoders.class.getName());
@@ -23,12 +23,14 @@ public final class SaeEncoders {
         return switch (k) {
             case "scalar" -> new ScalarSaeEncoder(sae, options);
             case "vector" -> new VectorSaeEncoder(sae, options);
+            case "ggml" -> new GgmlSaeEncoder(sae, options, dev.jlens.llama.GgmlJumpRelu.Device.CPU);
+            case "ggml-gpu" -> new GgmlSaeEncoder(sae, options, dev.jlens.llama.GgmlJumpRelu.Device.GPU);
             case "auto" -> {
                 if (KernelProvider.vector().isPresent()) yield new VectorSaeEncoder(sae, options);
                 LOG.log(Level.INFO, "encoder auto: Vector API unavailable, using scalar encoder");
                 yield new ScalarSaeEncoder(sae, options);
             }
-            default -> throw new IllegalArgumentException("unknown encoder kind \"" + kind + "\"; expected auto, vector or scalar");
+            default -> throw new IllegalArgumentException("unknown encoder kind \"" + kind + "\"; expected auto, vector, ggml, ggml-gpu or scalar");
         };
     }
 }

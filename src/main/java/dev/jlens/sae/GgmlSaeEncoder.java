@@ -1,0 +1,86 @@
+package dev.jlens.sae;
+
+import dev.jlens.kernels.WeightFormat;
+import dev.jlens.kernels.Weights;
+import dev.jlens.llama.GgmlJumpRelu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The SAE encode as a ggml graph (see {@link GgmlJumpRelu}); weights are uploaded to the backend once,
+ * in the SAE's own matrix format (f32, or bf16 when the SAE is bf16). Token blocks are computed densely on
+ * the backend and sparsified here block by block. Not thread-safe.
+ */
+public final class GgmlSaeEncoder implements SaeEncoder {
+    private final Sae sae;
+    private final GgmlJumpRelu graph;
+    private final int block;
+
+    public GgmlSaeEncoder(Sae sae, EncoderOptions options, GgmlJumpRelu.Device device) {
+        this.sae = Objects.requireNonNull(sae, "sae");
+        Weights w = sae.wEnc(); // [d_in][d_sae]
+        int dIn = sae.dIn(), dSae = sae.dSae();
+        // keep a dense block <= 64 MB: 16 tokens of a 262k SAE, 256 of a 16k one
+        this.block = (int) Math.max(1, Math.min(options.tokenBlock() * 8L, (64L << 20) / (4L * dSae)));
+        this.graph = GgmlJumpRelu.create(dIn, dSae, (f0, f1, dst) -> {
+            int width = f1 - f0;
+            for (int k = 0; k < dIn; k++) {
+                for (int j = 0; j < width; j++) dst[j * dIn + k] = w.get(k, f0 + j);
+            }
+        }, w.format() == WeightFormat.BF16, sae.bEnc(), sae.threshold(), block, options.threads(), device);
+    }
+
+    @Override
+    public String kind() { return "ggml"; }
+
+    @Override
+    public Sae sae() { return sae; }
+
+    public String backendName() { return graph.backendName(); }
+
+    @Override
+    public SparseCodes encode(MemorySegment x, int nTokens) {
+        int dIn = sae.dIn(), dSae = sae.dSae();
+        if (nTokens < 0) throw new IllegalArgumentException("nTokens must be >= 0: " + nTokens);
+        if (x.byteSize() < (long) nTokens * dIn * 4)
+            throw new IllegalArgumentException("x has " + x.byteSize() + " bytes; " + nTokens + " tokens x d_in " + dIn + " f32 need " + (long) nTokens * dIn * 4);
+        boolean subtract = sae.cfg().applyBDecToInput();
+        MemorySegment bDec = sae.bDec();
+        List<SparseCodes> parts = new ArrayList<>();
+        float[] in = new float[block * dIn];
+        for (int t0 = 0; t0 < nTokens; t0 += block) {
+            int n = Math.min(block, nTokens - t0);
+            for (int t = 0; t < n; t++) {
+                long base = (long) (t0 + t) * dIn;
+                for (int k = 0; k < dIn; k++) {
+                    float v = x.getAtIndex(Sae.F32, base + k);
+                    if (!Float.isFinite(v)) throw new IllegalArgumentException("x: non-finite value " + v + " at token " + (t0 + t) + ", index " + k);
+                    in[t * dIn + k] = subtract ? v - bDec.getAtIndex(Sae.F32, k) : v;
+                }
+            }
+            MemorySegment dense = graph.encode(MemorySegment.ofArray(in), n);
+            int[][] idx = new int[n][];
+            float[][] val = new float[n][];
+            int[] ibuf = new int[dSae];
+            float[] vbuf = new float[dSae];
+            for (int t = 0; t < n; t++) {
+                int c = 0;
+                long row = (long) t * dSae;
+                for (int f = 0; f < dSae; f++) {
+                    float v = dense.getAtIndex(Sae.F32, row + f);
+                    if (v != 0f) { ibuf[c] = f; vbuf[c] = v; c++; }
+                }
+                idx[t] = java.util.Arrays.copyOf(ibuf, c);
+                val[t] = java.util.Arrays.copyOf(vbuf, c);
+            }
+            parts.add(SparseCodes.of(dSae, idx, val));
+        }
+        return parts.isEmpty() ? SparseCodes.empty(dSae) : parts.size() == 1 ? parts.get(0) : SparseCodes.merge(parts);
+    }
+
+    @Override
+    public void close() { graph.close(); }
+}
