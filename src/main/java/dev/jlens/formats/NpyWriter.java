@@ -128,7 +128,12 @@ public final class NpyWriter implements AutoCloseable {
 
     /** The complete npy preamble (magic, version, length, padded dict) for a C-order array. */
     static byte[] header(DType dtype, long[] shape) {
-        StringBuilder dict = new StringBuilder("{'descr': '").append(dtype.numpyDescr())
+        return header(dtype.numpyDescr(), shape);
+    }
+
+    /** As {@link #header(DType, long[])} for any numpy descr (e.g. {@code <i4}, {@code <i8} for index arrays). */
+    static byte[] header(String descr, long[] shape) {
+        StringBuilder dict = new StringBuilder("{'descr': '").append(descr)
                 .append("', 'fortran_order': False, 'shape': (");
         for (int i = 0; i < shape.length; i++) {
             if (i > 0) dict.append(", ");

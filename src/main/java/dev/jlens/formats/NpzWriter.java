@@ -21,14 +21,48 @@ public final class NpzWriter {
 
     private NpzWriter() {}
 
+    /**
+     * A member with any little-endian numpy dtype: {@code descr} is numpy's ({@code <f4}, {@code <i4},
+     * {@code <i8}, ...), {@code data} holds exactly product(shape) elements of it.
+     */
+    public record Member(String descr, long[] shape, MemorySegment data) {
+        public Member {
+            int size = switch (descr) {
+                case "<f4", "<i4", "<u4" -> 4;
+                case "<f8", "<i8", "<u8" -> 8;
+                case "<f2", "<i2", "<u2" -> 2;
+                case "|i1", "|u1", "|b1" -> 1;
+                default -> throw new IllegalArgumentException("unsupported numpy dtype " + descr);
+            };
+            long n = 1;
+            for (long d : shape) n = Math.multiplyExact(n, d);
+            if (n * size != data.byteSize()) throw new IllegalArgumentException("member of shape " + java.util.Arrays.toString(shape)
+                    + " and dtype " + descr + " needs " + n * size + " bytes, got " + data.byteSize());
+            shape = shape.clone();
+        }
+
+        public static Member of(Tensor t) { return new Member(t.dtype().numpyDescr(), t.shape(), t.data()); }
+        public static Member ints(int[] v) { return new Member("<i4", new long[] {v.length}, MemorySegment.ofArray(v)); }
+        public static Member longs(long[] v) { return new Member("<i8", new long[] {v.length}, MemorySegment.ofArray(v)); }
+        public static Member floats(float[] v) { return new Member("<f4", new long[] {v.length}, MemorySegment.ofArray(v)); }
+    }
+
     /** Writes {@code arrays} (member name without {@code .npy} to tensor) atomically, in map order. */
     public static void write(Path file, Map<String, Tensor> arrays) throws IOException {
+        Map<String, Member> m = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : arrays.entrySet()) m.put(e.getKey(), Member.of(e.getValue()));
+        writeMembers(file, m);
+    }
+
+    /** Writes members of any numpy dtype atomically, in map order (heap segments are written little-endian). */
+    public static void writeMembers(Path file, Map<String, Member> arrays) throws IOException {
+        if (java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) throw new IllegalStateException("big-endian platforms are not supported");
         AtomicFiles.writeStream(file, out -> {
             ZipOutputStream zos = new ZipOutputStream(out);
             byte[] buf = new byte[CHUNK];
-            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
-                Tensor t = e.getValue();
-                byte[] header = NpyWriter.header(t.dtype(), t.shape());
+            for (Map.Entry<String, Member> e : arrays.entrySet()) {
+                Member t = e.getValue();
+                byte[] header = NpyWriter.header(t.descr(), t.shape());
                 MemorySegment data = t.data();
                 CRC32 crc = new CRC32();
                 crc.update(header);

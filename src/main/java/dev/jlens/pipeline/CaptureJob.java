@@ -26,6 +26,10 @@ public final class CaptureJob {
 
     public record Result(Path activations, Path tokens, long rows, int nEmbd, int layer, double seconds) {}
 
+    /** {@code capture.json}: what the activations are, so later steps need not guess (e.g. which rows are BOS). */
+    public record CaptureInfo(String model, String architecture, int layer, String hookName, int nEmbd, long rows, int prompts,
+                              int bosTokenId, String llamaCppCommit) {}
+
     public static Result run(Model model, List<String> prompts, int layer, Path outDir, Context.Params ctxParams, Progress progress)
             throws IOException {
         if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts to capture");
@@ -63,6 +67,9 @@ public final class CaptureJob {
                 }
             });
             AtomicFiles.writeStream(csv, os -> os.write(csvText.toString().getBytes(StandardCharsets.UTF_8)));
+            Json.write(outDir.resolve("capture.json"), new CaptureInfo(model.path().toString(), model.architecture(), layer,
+                    "blocks." + layer + ".hook_resid_post", nEmbd, total, prompts.size(), vocab.bos(),
+                    dev.jlens.llama.NativeLibrary.load().ggmlCommit()));
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

@@ -51,7 +51,16 @@ public final class Vocabulary {
      * token each, with or without a leading space). Words must be non-empty and contain no whitespace or ▁.
      */
     public static Vocabulary build(Collection<String> words, int size) {
-        List<String> toks = new ArrayList<>(size);
+        return build(words, size, false);
+    }
+
+    /** The smallest size {@link #build} accepts for these words (no filler tokens). */
+    public static int requiredSize(Collection<String> words) {
+        return build(words, 0, true).size();
+    }
+
+    private static Vocabulary build(Collection<String> words, int size, boolean exact) {
+        List<String> toks = new ArrayList<>(Math.max(size, 512));
         List<Float> sc = new ArrayList<>();
         List<Integer> ty = new ArrayList<>();
         String[] specials = {"<pad>", "<eos>", "<bos>", "<unk>"};
@@ -91,6 +100,7 @@ public final class Vocabulary {
             sc.add((float) p.codePointCount(0, p.length()));
             ty.add(NORMAL);
         }
+        if (exact) size = toks.size();
         if (toks.size() > size) {
             throw new IllegalArgumentException("size " + size + " is too small: specials, bytes, characters and word pieces need " + toks.size());
         }

@@ -1,0 +1,28 @@
+package dev.jlens.cli;
+
+import dev.jlens.pipeline.EncodeJob;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "encode", mixinStandardHelpOptions = true,
+        description = "Encode captured activations with an SAE: writes codes.npz (CSR: indices, values, offsets, shape) and metrics.json.")
+final class EncodeCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--sae", required = true, description = "params.npz, SAELens directory, or release/sae_id (e.g. gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82)") String sae;
+    @Option(names = "--activations", required = true, description = "activations.npy from jlens capture") Path activations;
+    @Option(names = "--out", required = true) Path out;
+    @Option(names = "--encoder", defaultValue = "auto", description = "auto | vector | ggml | ggml-gpu | scalar") String encoder;
+
+    @Override
+    public Integer call() throws Exception {
+        var m = EncodeJob.run(sae, activations, out, encoder, new ProgressBar(spec.commandLine().getErr()));
+        spec.commandLine().getOut().printf("encoded %d rows (%d BOS rows excluded from metrics) with the %s encoder: L0 %.1f, FVU %.4f, cosine %.4f%n  %s%n",
+                m.rows(), m.rowsExcludedAsBos(), m.encoder(), m.meanL0(), m.fvu(), m.meanCosine(), out);
+        return 0;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.jlens.cli;
+
+import dev.jlens.formats.Npy;
+import dev.jlens.formats.Tensor;
+import dev.jlens.llama.Activations;
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.ZipFile;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The CLI end to end on real files and the real llama.cpp: toy-model, info, capture, toy-sae, encode. */
+class CliCaptureTest {
+    @TempDir static Path dir;
+    static Path model;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream o = System.out, e = System.err;
+        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, bo.toString(StandardCharsets.UTF_8), be.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+        }
+    }
+
+    @BeforeAll
+    static void makeModel() {
+        model = dir.resolve("tiny.gguf");
+        Run r = run("toy-model", "--kind", "tiny", "--out", model.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void infoPrintsTheValidatedHeader() {
+        Run r = run("info", model.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("architecture  gemma2") && r.out().contains("layers        14") && r.out().contains("d_model       64"), r.out());
+    }
+
+    @Test
+    void infoOnACorruptFileExitsWithTwoAndNamesTheFile() throws Exception {
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+        Run r = run("info", bad.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("bad.gguf"), r.err());
+    }
+
+    @Test
+    void captureWritesActivationsThatRoundTripAndMatchTheApi() throws Exception {
+        Path prompts = dir.resolve("p.txt");
+        Files.writeString(prompts, "The capital of France is Paris.\n\nA short walk by the river.\nBread and cheese\n");
+        Path out = dir.resolve("cap");
+        Run r = run("capture", "--model", model.toString(), "--layer", "12", "--prompts", prompts.toString(), "--out", out.toString(),
+                "--ubatch", "4", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        List<int[]> toks = new ArrayList<>();
+        try (Model m = Model.load(model); Arena a = Arena.ofConfined()) {
+            for (String p : List.of("The capital of France is Paris.", "A short walk by the river.", "Bread and cheese")) toks.add(m.vocab().tokenize(p));
+            Tensor t = Npy.read(out.resolve("activations.npy"), a);
+            int total = toks.stream().mapToInt(x -> x.length).sum();
+            assertArrayEquals(new long[] {total, 64}, t.shape());
+            try (Context c = m.newContext(Context.Params.defaults().withCtx(512).withUbatch(4).withThreads(2));
+                 Activations direct = c.capture(toks, Context.CaptureSpec.layer(12))) {
+                assertEquals(-1L, direct.data().mismatch(t.data()), "activations.npy differs from the API's capture");
+            }
+            List<String> csv = Files.readAllLines(out.resolve("tokens.csv"));
+            assertEquals("prompt,position,token_id,text", csv.get(0));
+            assertEquals(total + 1, csv.size());
+            assertTrue(csv.get(1).startsWith("0,0," + m.vocab().bos() + ","), csv.get(1));
+            assertTrue(Files.readString(out.resolve("capture.json")).contains("\"bosTokenId\" : " + m.vocab().bos()));
+        }
+        assertTrue(r.err().contains("capture"), "progress bar on stderr");
+
+        // encode with a toy SAE of the model's width
+        Path npz = dir.resolve("sae/layer_12/width_256/params.npz");
+        assertEquals(0, run("toy-sae", "--d-in", "64", "--d-sae", "256", "--l0", "20", "--npz", npz.toString()).code());
+        Path enc = dir.resolve("enc");
+        Run e = run("encode", "--sae", npz.toString(), "--activations", out.resolve("activations.npy").toString(), "--out", enc.toString(), "--encoder", "vector");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("3 BOS rows excluded"), e.out());
+        String metrics = Files.readString(enc.resolve("metrics.json"));
+        assertTrue(metrics.contains("\"meanL0\"") && metrics.contains("\"rowsExcludedAsBos\" : 3"), metrics);
+        try (ZipFile z = new ZipFile(enc.resolve("codes.npz").toFile())) {
+            for (String m : List.of("indices.npy", "values.npy", "offsets.npy", "shape.npy")) assertNotNull(z.getEntry(m), m);
+        }
+    }
+
+    @Test
+    void quantizedToyModelsLoadAndCapture() throws Exception {
+        for (String type : List.of("q8_0", "q4_0")) {
+            Path q = dir.resolve("tiny-" + type + ".gguf");
+            Run r = run("toy-model", "--kind", "tiny", "--type", type, "--out", q.toString());
+            assertEquals(0, r.code(), r.err());
+            Run info = run("info", q.toString());
+            assertTrue(info.out().contains(type.toUpperCase()), info.out());
+            try (Model m = Model.load(q); Context c = m.newContext(Context.Params.defaults().withCtx(128).withThreads(2));
+                 Activations a = c.capture(List.of(m.vocab().tokenize("the capital of France")), Context.CaptureSpec.layer(12))) {
+                assertTrue(a.rows() >= 2);
+                assertTrue(Float.isFinite(a.get(12, 1, 0)));
+            }
+        }
+    }
+
+    @Test
+    void badInputGetsExitCodeTwo() throws Exception {
+        Path prompts = dir.resolve("empty.txt");
+        Files.writeString(prompts, "");
+        Run r = run("capture", "--model", model.toString(), "--prompts", prompts.toString(), "--out", dir.resolve("x").toString());
+        assertEquals(2, r.code(), r.err());
+        Run r2 = run("capture", "--model", dir.resolve("missing.gguf").toString(), "--prompts", prompts.toString(), "--out", dir.resolve("x").toString());
+        assertEquals(2, r2.code(), r2.err());
+        Run r3 = run("toy-model", "--kind", "huge", "--out", dir.resolve("h.gguf").toString());
+        assertEquals(2, r3.code());
+        assertTrue(r3.err().contains("unknown model kind 'huge'"), r3.err());
+    }
+}
