@@ -151,17 +151,33 @@ public final class Context implements AutoCloseable {
         validate(prompts, spec);
         int nEmbd = model.nEmbd();
         ResidualTap tap = new ResidualTap(spec.layers(), spec.earlyExit(), nEmbd, staging, params.nUbatch());
+        for (int[] b : packBatches(prompts, params.nCtx(), params.nSeqMax())) {
+            int tokens = 0;
+            for (int p = b[0]; p < b[1]; p++) tokens += prompts.get(p).length;
+            Activations a = decodeBatch(prompts, b[0], b[1], tokens, spec, tap);
+            perBatch.accept(a);
+        }
+    }
+
+    /**
+     * How {@link #captureEach} packs prompts into batches: greedily, in order, at most {@code maxTokens}
+     * tokens and {@code maxSeqs} prompts per batch. Returns [from, to) prompt ranges. Deterministic, so a
+     * resumed run recomputes exactly the batches it lacks (batch composition can change f32 rounding).
+     */
+    public static List<int[]> packBatches(List<int[]> prompts, int maxTokens, int maxSeqs) {
+        List<int[]> out = new ArrayList<>();
         int i = 0;
         while (i < prompts.size()) {
             int start = i;
             long tokens = 0;
-            while (i < prompts.size() && i - start < params.nSeqMax() && tokens + prompts.get(i).length <= params.nCtx()) {
+            while (i < prompts.size() && i - start < maxSeqs && tokens + prompts.get(i).length <= maxTokens) {
                 tokens += prompts.get(i).length;
                 i++;
             }
-            Activations a = decodeBatch(prompts, start, i, (int) tokens, spec, tap);
-            perBatch.accept(a);
+            if (i == start) throw new IllegalArgumentException("prompt " + i + " has " + prompts.get(i).length + " tokens, more than " + maxTokens);
+            out.add(new int[] {start, i});
         }
+        return out;
     }
 
     /** Captures all prompts into one {@link Activations} (memory grows with the prompts; see {@link #captureEach}). */

@@ -1,0 +1,305 @@
+package dev.jlens.pipeline;
+
+import dev.jlens.analysis.ContrastStats;
+import dev.jlens.analysis.CrossResolutionMap;
+import dev.jlens.analysis.FacetProfile;
+import dev.jlens.analysis.FeatureContrast;
+import dev.jlens.analysis.FeatureTable;
+import dev.jlens.analysis.Label;
+import dev.jlens.analysis.Pca3;
+import dev.jlens.analysis.PromptActivations;
+import dev.jlens.analysis.PromptSet;
+import dev.jlens.formats.AtomicFiles;
+import dev.jlens.formats.Csv;
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+import dev.jlens.llama.NativeLibrary;
+import dev.jlens.sae.EncoderOptions;
+import dev.jlens.sae.Sae;
+import dev.jlens.sae.SaeEncoder;
+import dev.jlens.sae.SaeEncoders;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The concept experiment of the France feature-mapping study, end to end: capture layer-L residuals for
+ * target and control prompts (cached shards, resumable), encode them with a coarse and a fine SAE and
+ * aggregate per prompt over non-BOS tokens (cached, resumable), contrast statistics for every active
+ * feature of both SAEs, the cross-resolution map between top coarse anchors and top fine features
+ * (correlation + decoder cosine) with the GO/NO-GO verdict, facet profiles, a PCA point cloud of the
+ * decoder directions, and the outputs: results.json, CSVs, and (through {@link ReportWriter}) the report.
+ * Memory is bounded by one batch of activations plus the sparse per-prompt aggregates.
+ */
+public final class ConceptExperiment {
+    private static final System.Logger LOG = System.getLogger(ConceptExperiment.class.getName());
+    private static final int TOP_PROMPTS = 5;
+
+    private ConceptExperiment() {}
+
+    /** What a run produced, plus how long its stages took (kept out of results.json so that stays deterministic). */
+    public record Outcome(ExperimentResult result, Path outDir, Map<String, Double> stageSeconds, int shardsComputed) {}
+
+    public static Outcome run(ExperimentConfig cfg, Progress progress) throws IOException {
+        Map<String, Double> stages = new LinkedHashMap<>();
+        long t = System.nanoTime();
+        PromptSet target = cfg.targetPrompts() == null ? PromptSet.builtin("france") : PromptSet.load(cfg.targetPrompts());
+        PromptSet control = cfg.controlPrompts() == null ? PromptSet.builtin("neutral") : PromptSet.load(cfg.controlPrompts());
+        List<PromptSet.Prompt> prompts = new ArrayList<>(target.prompts());
+        prompts.addAll(control.prompts());
+        int nTarget = target.size();
+        if (nTarget < 2 || control.size() < 2) throw new IllegalArgumentException("need at least 2 target and 2 control prompts");
+        Files.createDirectories(cfg.outDir());
+        Files.createDirectories(cfg.cacheDir());
+        String modelSha = FileHashes.sha256(cfg.model(), cfg.cacheDir());
+        stages.put("hash", secs(t));
+
+        t = System.nanoTime();
+        int computed;
+        ActivationCache cache;
+        String architecture;
+        int bos;
+        String commit = NativeLibrary.load().ggmlCommit();
+        try (Model model = Model.load(cfg.model())) {
+            architecture = model.architecture();
+            if (cfg.layer() >= model.nLayer()) {
+                throw new IllegalArgumentException("layer " + cfg.layer() + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
+            }
+            bos = model.vocab().bos();
+            List<int[]> tokens = new ArrayList<>(prompts.size());
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] tk = model.vocab().tokenize(prompts.get(i).text());
+                if (tk.length > cfg.nCtx()) {
+                    throw new IllegalArgumentException("prompt " + i + " has " + tk.length + " tokens, more than the context of " + cfg.nCtx()
+                            + " (prompts are rejected, not truncated: shorten it or raise --ctx)");
+                }
+                tokens.add(tk);
+            }
+            List<int[]> plan = Context.packBatches(tokens, cfg.nCtx(), cfg.nSeqMax());
+            Map<String, String> key = new LinkedHashMap<>();
+            key.put("model_sha256", modelSha);
+            key.put("layer", String.valueOf(cfg.layer()));
+            StringBuilder all = new StringBuilder();
+            for (PromptSet.Prompt p : prompts) all.append(p.text()).append('\n');
+            key.put("prompts_sha256", FileHashes.sha256(all.toString()));
+            key.put("llama_cpp_commit", commit);
+            key.put("ctx", String.valueOf(cfg.nCtx()));
+            key.put("seqs", String.valueOf(cfg.nSeqMax()));
+            String cacheKey = FileHashes.sha256(Json.MAPPER.writeValueAsString(key)).substring(0, 16);
+            cache = new ActivationCache(cfg.cacheDir().resolve("acts-" + cacheKey), key, plan, model.nEmbd());
+            boolean anyMissing = false;
+            for (int i = 0; i < plan.size() && !anyMissing; i++) anyMissing = !cache.valid(i);
+            if (anyMissing) {
+                try (Context ctx = model.newContext(Context.Params.defaults().withCtx(cfg.nCtx()).withUbatch(Math.min(512, cfg.nCtx()))
+                        .withSeqMax(cfg.nSeqMax()).withThreads(cfg.threads()))) {
+                    computed = cache.fill(ctx, tokens, cfg.layer(), progress);
+                }
+            } else {
+                computed = 0;
+            }
+        }
+        stages.put("capture", secs(t));
+
+        t = System.nanoTime();
+        SaeSide coarse = encodeSide("coarse", cfg.coarseSae(), cfg, cache, bos, prompts, nTarget, progress);
+        stages.put("encode_coarse", secs(t));
+        t = System.nanoTime();
+        SaeSide fine = encodeSide("fine", cfg.fineSae(), cfg, cache, bos, prompts, nTarget, progress);
+        stages.put("encode_fine", secs(t));
+
+        t = System.nanoTime();
+        try (Sae coarseSae = Sae.load(cfg.coarseSae()); Sae fineSae = Sae.load(cfg.fineSae())) {
+            ContrastStats.Options opts = new ContrastStats.Options(cfg.permutations(), cfg.seed());
+            List<FeatureContrast> cStats = ContrastStats.compute(coarse.table, opts);
+            List<FeatureContrast> fStats = ContrastStats.compute(fine.table, opts);
+            stages.put("contrast", secs(t));
+            t = System.nanoTime();
+            List<FeatureContrast> anchors = ContrastStats.topBySelectivity(cStats, cfg.minActivation(), cfg.anchors());
+            List<FeatureContrast> fines = ContrastStats.topBySelectivity(fStats, cfg.minActivation(), cfg.fineCandidates());
+            int[] a = anchors.stream().mapToInt(FeatureContrast::feature).toArray();
+            int[] f = fines.stream().mapToInt(FeatureContrast::feature).toArray();
+            CrossResolutionMap.Result map = a.length == 0 || f.length == 0
+                    ? null
+                    : CrossResolutionMap.compute(a, f, coarse.table, fine.table, coarseSae::decoderRow, fineSae::decoderRow, cfg.thresholds());
+
+            ExperimentResult.SaeResult cRes = saeResult(coarse, cStats, anchors, coarseSae, prompts);
+            ExperimentResult.SaeResult fRes = saeResult(fine, fStats, fines, fineSae, prompts);
+            ExperimentResult.CrossMap cross = crossMap(a, f, coarseSae, fineSae, map);
+            List<ExperimentResult.PcaPoint> cloud = new ArrayList<>();
+            double[] explained = new double[3];
+            if (a.length + f.length >= 2) {
+                float[][] pts = new float[a.length + f.length][];
+                for (int i = 0; i < a.length; i++) pts[i] = coarseSae.decoderRow(a[i]);
+                for (int j = 0; j < f.length; j++) pts[a.length + j] = fineSae.decoderRow(f[j]);
+                Pca3.Result pca = Pca3.fit(pts);
+                explained = pca.explainedVarianceRatio();
+                for (int i = 0; i < pts.length; i++) {
+                    double[] c = pca.coordinates()[i];
+                    cloud.add(new ExperimentResult.PcaPoint(i < a.length ? "coarse" : "fine", i < a.length ? a[i] : f[i - a.length], c[0], c[1], c[2]));
+                }
+            }
+            ExperimentResult.Verdict verdict = map == null
+                    ? new ExperimentResult.Verdict("NO_GO", -1, 0, cfg.thresholds().minSubFeatures(),
+                    "no feature reached the minimum mean activation of " + cfg.minActivation() + " on the target prompts")
+                    : new ExperimentResult.Verdict(map.verdict().decision().name(), map.verdict().anchor(), map.verdict().matches(),
+                    map.verdict().required(), map.verdict().reason());
+            ExperimentResult.Config conf = new ExperimentResult.Config(cfg.model().toString(), modelSha, architecture, cfg.layer(),
+                    "blocks." + cfg.layer() + ".hook_resid_post", info(cfg.coarseSae(), coarseSae, cfg), info(cfg.fineSae(), fineSae, cfg),
+                    target.source(), nTarget, control.source(), control.size(), cfg.aggregate().name().toLowerCase(),
+                    cfg.thresholds().minCosine(), cfg.thresholds().minCorrelation(), cfg.thresholds().minSubFeatures(), cfg.anchors(),
+                    cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder(), commit,
+                    cache.dir().getFileName().toString());
+            ExperimentResult result = new ExperimentResult(conf, cRes, fRes, cross, cloud, explained, verdict);
+            stages.put("crossmap", secs(t));
+
+            t = System.nanoTime();
+            writeOutputs(cfg.outDir(), result);
+            stages.put("outputs", secs(t));
+            return new Outcome(result, cfg.outDir(), stages, computed);
+        }
+    }
+
+    private record SaeSide(String name, FeatureTable table, Map<String, String> unused) {}
+
+    private static SaeSide encodeSide(String name, String saeId, ExperimentConfig cfg, ActivationCache cache, int bos,
+                                      List<PromptSet.Prompt> prompts, int nTarget, Progress progress) throws IOException {
+        try (Sae sae = Sae.load(saeId)) {
+            sae.validateFor(readNEmbd(cache));
+            String saeSha = saeHash(sae, cfg.cacheDir());
+            String key = FileHashes.sha256(saeSha + "|" + cfg.aggregate() + "|" + cfg.encoder()).substring(0, 16);
+            Path aggDir = cache.dir().resolve("agg-" + key);
+            List<Aggregator.Row> rows;
+            try (SaeEncoder enc = SaeEncoders.create(sae, cfg.encoder(), EncoderOptions.defaults().withThreads(cfg.threads()))) {
+                rows = Aggregator.run(cache, aggDir, enc, bos, cfg.aggregate(), (s, d, n) -> progress.update("encode " + name, d, n));
+            }
+            FeatureTable table = new FeatureTable();
+            for (Aggregator.Row r : rows) {
+                boolean isTarget = r.prompt() < nTarget;
+                String facet = isTarget ? prompts.get(r.prompt()).facet() : null;
+                table.add(new PromptActivations(r.prompt(), isTarget ? Label.TARGET : Label.CONTROL, facet, r.features(), r.values()));
+            }
+            return new SaeSide(name, table, Map.of());
+        }
+    }
+
+    private static int readNEmbd(ActivationCache cache) throws IOException {
+        return cache.readMeta(0).nEmbd();
+    }
+
+    /** SHA-256 over the SAE's weight files (params.npz, or the SAELens dir's safetensors + cfg.json). */
+    static String saeHash(Sae sae, Path cacheDir) throws IOException {
+        Path src = sae.source();
+        if (Files.isDirectory(src)) {
+            StringBuilder b = new StringBuilder();
+            try (Stream<Path> files = Files.list(src)) {
+                for (Path p : files.sorted().toList()) if (Files.isRegularFile(p)) b.append(p.getFileName()).append('=').append(FileHashes.sha256(p, cacheDir)).append('\n');
+            }
+            return FileHashes.sha256(b.toString());
+        }
+        return FileHashes.sha256(src, cacheDir);
+    }
+
+    private static ExperimentResult.SaeInfo info(String id, Sae sae, ExperimentConfig cfg) throws IOException {
+        var n = sae.decoderRowNorms();
+        return new ExperimentResult.SaeInfo(id, sae.source().toString(), saeHash(sae, cfg.cacheDir()), sae.dIn(), sae.dSae(),
+                sae.cfg().neuronpediaId(), n.min(), n.max());
+    }
+
+    private static ExperimentResult.SaeResult saeResult(SaeSide side, List<FeatureContrast> stats, List<FeatureContrast> topSel, Sae sae,
+                                                        List<PromptSet.Prompt> prompts) {
+        List<FeatureContrast> topEff = ContrastStats.topByEffectSize(stats, topSel.size());
+        Set<Integer> ids = new LinkedHashSet<>();
+        topSel.forEach(s -> ids.add(s.feature()));
+        topEff.forEach(s -> ids.add(s.feature()));
+        Map<Integer, FacetProfile> profiles = new HashMap<>();
+        for (FacetProfile fp : FacetProfile.compute(side.table(), ids.stream().mapToInt(Integer::intValue).toArray(), FacetProfile.DEFAULT_DOMINANCE)) {
+            profiles.put(fp.feature(), fp);
+        }
+        return new ExperimentResult.SaeResult(side.table().activeFeatureCount(), side.table().activationCount(),
+                topSel.stream().map(s -> feature(s, side.table(), profiles.get(s.feature()), sae, prompts)).toList(),
+                topEff.stream().map(s -> feature(s, side.table(), profiles.get(s.feature()), sae, prompts)).toList());
+    }
+
+    private static ExperimentResult.Feature feature(FeatureContrast s, FeatureTable table, FacetProfile fp, Sae sae, List<PromptSet.Prompt> prompts) {
+        int[] rows = table.firedRows(s.feature());
+        float[] vals = table.firedValues(s.feature());
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < rows.length; i++) order.add(i);
+        order.sort(Comparator.comparingDouble((Integer i) -> -vals[i]).thenComparingInt(i -> table.promptIndex(rows[i])));
+        List<ExperimentResult.TopPrompt> top = new ArrayList<>();
+        for (int k = 0; k < Math.min(TOP_PROMPTS, order.size()); k++) {
+            int row = rows[order.get(k)];
+            int p = table.promptIndex(row);
+            top.add(new ExperimentResult.TopPrompt(p, prompts.get(p).text(), prompts.get(p).facet(), vals[order.get(k)]));
+        }
+        String np = sae.cfg().neuronpediaId();
+        return new ExperimentResult.Feature(s.feature(), s.meanTarget(), s.meanControl(), s.fireRateTarget(), s.fireRateControl(),
+                s.selectivity(), s.auroc(), s.pValue(), s.qValue(), s.effectSize(), fp == null ? null : fp.likelyFacet(),
+                fp == null ? Map.of() : fp.meanByFacet(), top, np == null ? null : "https://www.neuronpedia.org/" + np + "/" + s.feature());
+    }
+
+    private static ExperimentResult.CrossMap crossMap(int[] a, int[] f, Sae coarse, Sae fine, CrossResolutionMap.Result map) {
+        double[][] cos = new double[a.length][f.length];
+        double[][] corr = new double[a.length][f.length];
+        List<ExperimentResult.Pair> pairs = new ArrayList<>();
+        List<ExperimentResult.Anchor> summaries = new ArrayList<>();
+        if (map != null) {
+            Map<Long, CrossResolutionMap.Pair> byKey = new HashMap<>();
+            for (CrossResolutionMap.Pair p : map.pairs()) byKey.put(((long) p.anchor() << 32) | p.fine(), p);
+            for (int i = 0; i < a.length; i++) {
+                for (int j = 0; j < f.length; j++) {
+                    CrossResolutionMap.Pair p = byKey.get(((long) a[i] << 32) | f[j]);
+                    cos[i][j] = p.cosine();
+                    corr[i][j] = p.correlation();
+                    pairs.add(new ExperimentResult.Pair(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification().name()));
+                }
+            }
+            for (CrossResolutionMap.AnchorSummary s : map.anchors()) {
+                var st = s.strongest();
+                summaries.add(new ExperimentResult.Anchor(s.anchor(), s.matches(), s.coOccurring(), s.geometricOnly(),
+                        st == null ? null : st.fine(), st == null ? null : st.cosine(), st == null ? null : st.correlation()));
+            }
+        }
+        return new ExperimentResult.CrossMap(a, f, cos, corr, pairs, summaries);
+    }
+
+    static void writeOutputs(Path dir, ExperimentResult r) throws IOException {
+        Json.write(dir.resolve("results.json"), r);
+        writeFeatures(dir.resolve("features_coarse.csv"), r.coarse());
+        writeFeatures(dir.resolve("features_fine.csv"), r.fine());
+        StringBuilder b = new StringBuilder(Csv.row("anchor", "fine", "correlation", "cosine", "classification"));
+        for (ExperimentResult.Pair p : r.crossmap().pairs()) b.append(Csv.row(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification()));
+        AtomicFiles.writeStream(dir.resolve("pairs.csv"), os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
+        ReportWriter.write(dir, r);
+    }
+
+    private static void writeFeatures(Path file, ExperimentResult.SaeResult s) throws IOException {
+        StringBuilder b = new StringBuilder(Csv.row("rank_by", "rank", "feature", "mean_target", "mean_control", "fire_rate_target",
+                "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "likely_facet", "neuronpedia"));
+        int k = 1;
+        for (ExperimentResult.Feature f : s.topBySelectivity()) b.append(featureRow("selectivity", k++, f));
+        k = 1;
+        for (ExperimentResult.Feature f : s.topByEffectSize()) b.append(featureRow("effect_size", k++, f));
+        AtomicFiles.writeStream(file, os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String featureRow(String by, int rank, ExperimentResult.Feature f) {
+        return Csv.row(by, rank, f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(), f.selectivity(),
+                f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.likelyFacet(), f.neuronpediaUrl());
+    }
+
+    private static double secs(long t0) { return (System.nanoTime() - t0) / 1e9; }
+
+    static void log(String msg) { LOG.log(System.Logger.Level.INFO, msg); }
+}
