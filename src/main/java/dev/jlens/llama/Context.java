@@ -319,6 +319,87 @@ public final class Context implements AutoCloseable {
         return handle;
     }
 
+    /**
+     * Decodes {@code tokens} as sequence 0 at positions {@code pos0..}, keeping the KV cache (call
+     * {@link #clearMemory} first for a fresh sequence). Only the last token gets logits. Runs inside the
+     * caller's {@link #enter()} section.
+     */
+    void decodeSequence(int[] tokens, int pos0) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to decode");
+        if (pos0 < 0 || pos0 + tokens.length > params.nCtx()) {
+            throw new IllegalArgumentException("positions " + pos0 + ".." + (pos0 + tokens.length - 1) + " exceed the context of " + params.nCtx() + " tokens");
+        }
+        Vocab v = model.vocab();
+        for (int i = 0; i < tokens.length; i++) v.checkToken(tokens[i]);
+        MemorySegment tk = llama_batch.token(batch).reinterpret(4L * params.nCtx());
+        MemorySegment ps = llama_batch.pos(batch).reinterpret(4L * params.nCtx());
+        MemorySegment ns = llama_batch.n_seq_id(batch).reinterpret(4L * params.nCtx());
+        MemorySegment sq = llama_batch.seq_id(batch).reinterpret(ADDRESS.byteSize() * params.nCtx());
+        MemorySegment lg = llama_batch.logits(batch).reinterpret(params.nCtx());
+        for (int i = 0; i < tokens.length; i++) {
+            tk.setAtIndex(JAVA_INT, i, tokens[i]);
+            ps.setAtIndex(JAVA_INT, i, pos0 + i);
+            ns.setAtIndex(JAVA_INT, i, 1);
+            sq.getAtIndex(ADDRESS, i).reinterpret(4).set(JAVA_INT, 0, 0);
+            lg.set(JAVA_BYTE, i, (byte) (i == tokens.length - 1 ? 1 : 0));
+        }
+        llama_batch.n_tokens(batch, tokens.length);
+        int rc = LlamaH.llama_decode(handle, batch);
+        if (abortRequested && rc == 2) throw new Status.CancelledException("decode cancelled");
+        Status.checkDecode(rc);
+    }
+
+    void clearMemory() {
+        LlamaH.llama_memory_clear(LlamaH.llama_get_memory(handle), true);
+    }
+
+    /** Logits of the last decoded output token, as a copy [n_vocab]. */
+    float[] lastLogits() {
+        MemorySegment l = LlamaH.llama_get_logits_ith(handle, -1);
+        if (l.equals(MemorySegment.NULL)) throw new LlamaException("llama_get_logits_ith", 0, "no logits for the last token");
+        return l.reinterpret(4L * model.vocab().size()).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+    }
+
+    /** Runs {@code body} inside the one-thread-at-a-time section. */
+    <T> T exclusive(java.util.function.Supplier<T> body) {
+        enter();
+        try {
+            return body.get();
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Next-token logits after a prompt (fresh sequence): the full forward with the lm_head and Gemma's
+     * final soft-cap. Honours an active {@link #steer steering scope}.
+     */
+    public float[] nextTokenLogits(int[] prompt) {
+        return exclusive(() -> {
+            clearMemory();
+            decodeSequence(prompt, 0);
+            return lastLogits();
+        });
+    }
+
+    private Steering activeSteering;
+
+    /**
+     * Adds {@code vector} (length n_embd) to the residual stream at the output of {@code layer} (1..n_layer-1),
+     * at every position, through llama.cpp's control vector, until the returned scope is closed. One scope at a time.
+     */
+    public Steering steer(float[] vector, int layer) {
+        return exclusive(() -> {
+            if (activeSteering != null) throw new IllegalStateException("a steering scope is already open on this context; close it first");
+            activeSteering = Steering.apply(this, vector, layer);
+            return activeSteering;
+        });
+    }
+
+    void steeringClosed(Steering s) {
+        if (activeSteering == s) activeSteering = null;
+    }
+
     /** Asks a running decode on this context to stop (llama.cpp's abort callback); it fails with a cancellation. */
     public void cancel() { abortRequested = true; }
 
