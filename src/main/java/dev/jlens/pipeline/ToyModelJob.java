@@ -64,7 +64,7 @@ public final class ToyModelJob {
 
     public static Vocabulary vocabulary(Kind kind) throws IOException {
         List<String> words = promptWords();
-        int size = kind == Kind.TINY ? (Vocabulary.requiredSize(words) + 63) / 64 * 64 : Gemma2Config.gemma2_2b().nVocab();
+        int size = kind == Kind.TINY ? (Vocabulary.minimumSize(words) + 63) / 64 * 64 : Gemma2Config.gemma2_2b().nVocab();
         return Vocabulary.build(words, size);
     }
 

@@ -44,6 +44,7 @@ public final class ToySae {
         private String neuronpediaId;
         private final Map<Integer, float[]> planted = new TreeMap<>();
         private final Map<Integer, Float> plantedThreshold = new TreeMap<>();
+        private final Map<Integer, float[]> plantedEncoder = new TreeMap<>();
 
         private Builder(int dIn, int dSae, long seed) {
             if (dIn <= 0 || dSae <= 0) throw new IllegalArgumentException("d_in and d_sae must be > 0: " + dIn + ", " + dSae);
@@ -99,6 +100,25 @@ public final class ToySae {
             for (int k = 0; k < dIn; k++) d[k] = (float) (direction[k] * inv);
             planted.put(index, d);
             plantedThreshold.put(index, threshold);
+            plantedEncoder.remove(index);
+            return this;
+        }
+
+        /**
+         * Feature {@code index} gets decoder row direction/|direction|, W_enc column {@code encoderColumn}
+         * exactly as given (not normalised, not scaled by encoderScale) and the given threshold: for features
+         * whose detector differs from the direction they write, as trained SAEs' often do.
+         */
+        public Builder plantFeature(int index, float[] direction, float[] encoderColumn, float threshold) {
+            if (encoderColumn.length != dIn) throw new IllegalArgumentException("encoder column has " + encoderColumn.length + " elements, d_in is " + dIn);
+            boolean nonZero = false;
+            for (float v : encoderColumn) {
+                if (!Float.isFinite(v)) throw new IllegalArgumentException("encoder column of feature " + index + " has a non-finite element: " + v);
+                nonZero |= v != 0;
+            }
+            if (!nonZero) throw new IllegalArgumentException("encoder column of feature " + index + " is all zero");
+            plantFeature(index, direction, threshold);
+            plantedEncoder.put(index, encoderColumn.clone());
             return this;
         }
 
@@ -154,10 +174,16 @@ public final class ToySae {
             float[] piece = new float[CHUNK];
             for (int i0 = 0; i0 < dSae; i0 += CHUNK) {
                 int n = Math.min(CHUNK, dSae - i0);
-                for (int j = 0; j < n; j++) System.arraycopy(row(i0 + j), 0, rows, j * dIn, dIn);
+                float[][] encs = new float[n][];
+                for (int j = 0; j < n; j++) {
+                    System.arraycopy(row(i0 + j), 0, rows, j * dIn, dIn);
+                    encs[j] = plantedEncoder.get(i0 + j);
+                }
                 MemorySegment.copy(rows, 0, dec, Sae.F32, (long) i0 * dIn * 4, n * dIn);
                 for (int k = 0; k < dIn; k++) {
-                    for (int j = 0; j < n; j++) piece[j] = rows[j * dIn + k] * encoderScale;
+                    for (int j = 0; j < n; j++) {
+                        piece[j] = encs[j] != null ? encs[j][k] : rows[j * dIn + k] * encoderScale;
+                    }
                     MemorySegment.copy(piece, 0, enc, Sae.F32, ((long) k * dSae + i0) * 4, n);
                 }
             }

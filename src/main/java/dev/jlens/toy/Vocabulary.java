@@ -51,18 +51,35 @@ public final class Vocabulary {
      * token each, with or without a leading space). Words must be non-empty and contain no whitespace or ▁.
      */
     public static Vocabulary build(Collection<String> words, int size) {
-        return build(words, size, false);
-    }
-
-    /** The smallest size {@link #build} accepts for these words (no filler tokens). */
-    public static int requiredSize(Collection<String> words) {
-        return build(words, 0, true).size();
-    }
-
-    private static Vocabulary build(Collection<String> words, int size, boolean exact) {
-        List<String> toks = new ArrayList<>(Math.max(size, 512));
+        List<String> toks = new ArrayList<>(size);
         List<Float> sc = new ArrayList<>();
         List<Integer> ty = new ArrayList<>();
+        addCoreTokens(words, toks, sc, ty);
+        if (toks.size() > size) {
+            throw new IllegalArgumentException("size " + size + " is too small: specials, bytes, characters and word pieces need " + toks.size());
+        }
+        for (int f = 0; toks.size() < size; f++) {
+            toks.add("<filler" + f + ">");
+            sc.add(FILLER_SCORE);
+            ty.add(NORMAL);
+        }
+        float[] scores = new float[size];
+        int[] types = new int[size];
+        for (int i = 0; i < size; i++) {
+            scores[i] = sc.get(i);
+            types[i] = ty.get(i);
+        }
+        return new Vocabulary(toks, scores, types);
+    }
+
+    /** The smallest size {@link #build} accepts for {@code words} (specials, bytes, characters, pieces). */
+    public static int minimumSize(Collection<String> words) {
+        List<String> toks = new ArrayList<>();
+        addCoreTokens(words, toks, new ArrayList<>(), new ArrayList<>());
+        return toks.size();
+    }
+
+    private static void addCoreTokens(Collection<String> words, List<String> toks, List<Float> sc, List<Integer> ty) {
         String[] specials = {"<pad>", "<eos>", "<bos>", "<unk>"};
         int[] specialTypes = {CONTROL, CONTROL, CONTROL, UNKNOWN};
         for (int i = 0; i < specials.length; i++) {
@@ -100,22 +117,6 @@ public final class Vocabulary {
             sc.add((float) p.codePointCount(0, p.length()));
             ty.add(NORMAL);
         }
-        if (exact) size = toks.size();
-        if (toks.size() > size) {
-            throw new IllegalArgumentException("size " + size + " is too small: specials, bytes, characters and word pieces need " + toks.size());
-        }
-        for (int f = 0; toks.size() < size; f++) {
-            toks.add("<filler" + f + ">");
-            sc.add(FILLER_SCORE);
-            ty.add(NORMAL);
-        }
-        float[] scores = new float[size];
-        int[] types = new int[size];
-        for (int i = 0; i < size; i++) {
-            scores[i] = sc.get(i);
-            types[i] = ty.get(i);
-        }
-        return new Vocabulary(toks, scores, types);
     }
 
     /** The SentencePiece byte-fallback piece, formatted as llama.cpp's byte_to_token looks it up. */
