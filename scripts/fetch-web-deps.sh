@@ -17,10 +17,15 @@ cache_dir="$JLENS_CACHE/npm/${pkg//[@\/]/_}"
 tarball=$(ls "$cache_dir"/*.tgz 2>/dev/null | head -n 1 || true)
 if [ -z "$tarball" ]; then
   command -v npm >/dev/null || die "npm is needed to obtain $pkg; install Node.js/npm"
+  # pack into a scratch folder and move the finished tarball in, so an interrupted download never
+  # leaves a partial tarball in the cache
   mkdir -p "$cache_dir"
-  name=$( cd "$cache_dir" && npm pack --silent "$pkg" ) || die "npm pack $pkg failed"
-  tarball="$cache_dir/$(echo "$name" | tail -n 1)"
-  [ -f "$tarball" ] || die "npm pack $pkg did not produce $tarball"
+  scratch=$(mktemp -d "$cache_dir/.pack.XXXXXX")
+  name=$( cd "$scratch" && npm pack --silent "$pkg" ) || { rm -rf "$scratch"; die "npm pack $pkg failed"; }
+  name=$(echo "$name" | tail -n 1)
+  [ -f "$scratch/$name" ] || { rm -rf "$scratch"; die "npm pack $pkg did not produce $name"; }
+  mv "$scratch/$name" "$cache_dir/$name" && rm -rf "$scratch"
+  tarball="$cache_dir/$name"
 fi
 
 got="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"

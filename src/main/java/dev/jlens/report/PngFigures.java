@@ -8,6 +8,7 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYBoxAnnotation;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
@@ -111,6 +112,7 @@ public final class PngFigures {
         JFreeChart chart = new JFreeChart("Decoder cosine: anchors x fine features", JFreeChart.DEFAULT_TITLE_FONT, plot, false);
         NumberAxis legendAxis = new NumberAxis("cosine");
         legendAxis.setRange(scale.getLowerBound(), scale.getUpperBound());
+        legendAxis.setTickUnit(new NumberTickUnit(0.25));
         PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
         legend.setPosition(RectangleEdge.RIGHT);
         legend.setMargin(new RectangleInsets(10, 10, 10, 10));
@@ -150,6 +152,8 @@ public final class PngFigures {
         NumberAxis y = new NumberAxis("decoder cosine");
         x.setRange(lo - 0.05, hi + 0.05);
         y.setRange(lo - 0.05, hi + 0.05);
+        x.setTickUnit(new NumberTickUnit(0.1));
+        y.setTickUnit(new NumberTickUnit(0.1));
         XYPlot plot = new XYPlot(data, x, y, r);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(0xdddddd));

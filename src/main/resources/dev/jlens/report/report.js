@@ -40,8 +40,9 @@
     }
     var layout = {
       title: { text: 'Decoder cosine: anchors (coarse) x fine features' },
-      xaxis: { type: 'category', title: { text: 'fine feature' }, tickangle: -60, automargin: true },
-      yaxis: { type: 'category', title: { text: 'coarse anchor' }, autorange: 'reversed', automargin: true },
+      // explicit ranges: autorange would pad for the match markers and show a bogus empty column
+      xaxis: { type: 'category', title: { text: 'fine feature' }, tickangle: -60, automargin: true, range: [-0.5, x.length - 0.5] },
+      yaxis: { type: 'category', title: { text: 'coarse anchor' }, automargin: true, range: [y.length - 0.5, -0.5] },
       height: Math.max(320, 140 + 26 * y.length), margin: { t: 50 }, plot_bgcolor: '#bdbdbd',
       legend: { orientation: 'h', y: 1.08, x: 1, xanchor: 'right' },
       annotations: [{ xref: 'paper', yref: 'paper', x: 0, y: 1.08, showarrow: false, xanchor: 'left',
@@ -53,11 +54,11 @@
   function scatter() {
     var t = data.config.thresholds, lo = Math.min(t.minCorrelation, t.minCosine, 0), hi = 1;
     var traces = Object.keys(CLASS_COLORS).map(function (cls) {
-      var pts = data.scatter.filter(function (p) { return p.classification === cls; });
+      // pairs with a missing (non-finite) value cannot be placed, so they are neither drawn nor counted
+      var pts = data.scatter.filter(function (p) { return p.classification === cls && isNum(p.correlation) && isNum(p.cosine); });
       pts.forEach(function (p) {
-        if (isNum(p.correlation)) lo = Math.min(lo, p.correlation);
-        if (isNum(p.cosine)) lo = Math.min(lo, p.cosine);
-        if (isNum(p.correlation)) hi = Math.max(hi, p.correlation);
+        lo = Math.min(lo, p.correlation, p.cosine);
+        hi = Math.max(hi, p.correlation, p.cosine);
       });
       return {
         type: 'scatter', mode: 'markers', name: cls.toLowerCase().replace('_', '-') + ' (' + pts.length + ')',
