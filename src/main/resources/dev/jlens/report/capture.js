@@ -7,9 +7,12 @@
     try { return x instanceof Error ? (x.stack || String(x)) : (typeof x === 'string' ? x : JSON.stringify(x)); }
     catch (e) { return String(x); }
   }
+  // capture phase: failed resource loads (img, script...) do not bubble to window, script errors do
   window.addEventListener('error', function (ev) {
+    var t = ev.target;
+    if (t && t !== window && (t.src || t.href)) { errors.push('resource failed: ' + (t.src || t.href)); return; }
     errors.push('error: ' + (ev.message || text(ev.error)) + (ev.filename ? ' at ' + ev.filename + ':' + ev.lineno : ''));
-  });
+  }, true);
   window.addEventListener('unhandledrejection', function (ev) { errors.push('unhandled rejection: ' + text(ev.reason)); });
   var origError = console.error;
   console.error = function () {

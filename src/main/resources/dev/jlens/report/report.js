@@ -197,6 +197,9 @@
 
   function publish(state) {
     check.state = state;
+    // anything fetched over a URL (data: and blob: are in-page) would mean the file is not self-contained
+    check.resources = (performance.getEntriesByType ? performance.getEntriesByType('resource') : [])
+      .map(function (r) { return r.name; }).filter(function (n) { return !/^(data|blob):/.test(n); });
     var el = document.getElementById('jlens-selfcheck');
     el.setAttribute('data-state', state);
     el.textContent = JSON.stringify(check, null, 1);

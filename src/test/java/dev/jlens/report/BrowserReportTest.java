@@ -49,6 +49,8 @@ class BrowserReportTest {
                 "--user-data-dir=" + Files.createDirectories(dir.resolve("profile")),
                 // WebGL (plotly scatter3d) on the CPU: ANGLE over SwiftShader, which Chromium only allows when asked
                 "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                // no name resolves, so a page that reached for the network would fail visibly
+                "--host-resolver-rules=MAP * ~NOTFOUND",
                 "--window-size=1400,4000", "--virtual-time-budget=10000",
                 "--screenshot=" + shot, "--dump-dom", report.toUri().toString()));
         Process p = new ProcessBuilder(cmd).redirectOutput(dom.toFile()).redirectError(stderr.toFile()).start();
@@ -71,6 +73,7 @@ class BrowserReportTest {
             assertTrue(r.path("rendered").asBoolean(false), () -> plot + " did not render: " + check.get("plots") + "\nstderr:\n" + tail(stderr));
         }
         assertEquals(3, check.at("/plots/scatter/thresholdShapes").asInt(), "scatter threshold region + two lines");
+        assertEquals(0, check.get("resources").size(), () -> "page fetched URLs: " + check.get("resources"));
         assertTrue(!page.contains("<script>alert"), "hostile text became markup in the live DOM");
 
         BufferedImage img = ImageIO.read(shot.toFile());
