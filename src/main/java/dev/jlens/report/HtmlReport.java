@@ -1,0 +1,450 @@
+package dev.jlens.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jlens.formats.AtomicFiles;
+import dev.jlens.report.ReportModel.AnchorSummary;
+import dev.jlens.report.ReportModel.CloudPoint;
+import dev.jlens.report.ReportModel.CosineMatrix;
+import dev.jlens.report.ReportModel.Curve;
+import dev.jlens.report.ReportModel.Feature;
+import dev.jlens.report.ReportModel.Generation;
+import dev.jlens.report.ReportModel.Link;
+import dev.jlens.report.ReportModel.Sae;
+import dev.jlens.report.ReportModel.ScatterPoint;
+import dev.jlens.report.ReportModel.TopPrompt;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Writes {@code report.html}: one self-contained file that opens from disk without any network. plotly.js
+ * (fetched and verified by {@code scripts/fetch-web-deps.sh}, put on the classpath by Maven) is inlined,
+ * the model is embedded as JSON in a {@code <script type="application/json">} element, and the tables are
+ * rendered here as escaped HTML.
+ *
+ * <p>All text in the model is treated as untrusted: it is HTML-escaped in markup, and the embedded JSON has
+ * {@code < > &} U+2028 U+2029 written as {@code \}{@code uXXXX} escapes, so no string can close the script
+ * element. Non-finite numbers (NaN, ±infinity) are written to the JSON as null and shown as "n/a".
+ */
+public final class HtmlReport {
+    private static final System.Logger LOG = System.getLogger(HtmlReport.class.getName());
+
+    public static final String FILE_NAME = "report.html";
+    /** Classpath location of the vendored plotly.js bundle. */
+    public static final String PLOTLY_RESOURCE = "/dev/jlens/report/vendor/plotly.min.js";
+    /** Id of the element holding the embedded model JSON. */
+    public static final String DATA_ELEMENT_ID = "jlens-data";
+    /** Id of the element the page's own script fills with its render check (JSON text). */
+    public static final String SELF_CHECK_ELEMENT_ID = "jlens-selfcheck";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private HtmlReport() {}
+
+    /**
+     * Renders the report into {@code outDir/report.html}, written atomically.
+     *
+     * @return the written file
+     * @throws IllegalStateException when plotly.js is not on the classpath (run scripts/fetch-web-deps.sh)
+     */
+    public static Path write(Path outDir, ReportModel model) throws IOException {
+        Objects.requireNonNull(outDir, "outDir");
+        Objects.requireNonNull(model, "model");
+        String html = render(model, plotlyJs(PLOTLY_RESOURCE));
+        Path file = outDir.resolve(FILE_NAME);
+        AtomicFiles.writeString(file, html);
+        return file;
+    }
+
+    /** The vendored plotly.js source at a classpath location. */
+    static String plotlyJs(String resourcePath) {
+        String js = resource(resourcePath);
+        if (js == null) {
+            throw new IllegalStateException("plotly.js is not on the classpath at " + resourcePath
+                    + "; run scripts/fetch-web-deps.sh (it fetches and verifies the pinned plotly.js-dist-min into"
+                    + " native/web/), then rebuild");
+        }
+        return js;
+    }
+
+    /** The full page for {@code model}, with {@code plotlyJs} inlined. */
+    static String render(ReportModel model, String plotlyJs) {
+        String capture = ownResource("capture.js");
+        String script = ownResource("report.js");
+        String css = ownResource("report.css");
+        StringBuilder h = new StringBuilder(plotlyJs.length() + 200_000);
+        h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        // first thing on the page, so errors raised while plotly loads are recorded too
+        h.append("<script>\n").append(inlineSafe("capture.js", capture, "</script")).append("\n</script>\n");
+        h.append("<title>").append(esc(model.config().title())).append("</title>\n");
+        h.append("<style>\n").append(inlineSafe("report.css", css, "</style")).append("\n</style>\n</head>\n<body>\n<main>\n");
+        h.append("<h1>").append(esc(model.config().title())).append("</h1>\n");
+        verdict(h, model);
+        config(h, model);
+        anchors(h, model);
+        for (Sae sae : model.saes()) featureTable(h, sae);
+        h.append("<section><h2>Cross-resolution map</h2>\n")
+                .append("<div id=\"plot-heatmap\" class=\"plot\"></div>\n")
+                .append("<div id=\"plot-scatter\" class=\"plot\"></div>\n</section>\n");
+        h.append("<section><h2>Decoder geometry</h2>\n<p class=\"muted\">Coarse (red) and fine (blue) decoder directions"
+                + " on their first three principal components; green segments join matched pairs. Drag to rotate.</p>\n"
+                + "<div id=\"plot-cloud\" class=\"plot\"></div>\n</section>\n");
+        prompts(h, model);
+        if (model.steering() != null) steering(h, model.steering());
+        h.append("<section><h2>Page self-check</h2>\n<p class=\"muted\">Numbers shown as n/a (null in the embedded JSON)"
+                + " were not finite (NaN or infinite). The line below is filled in by the page once the plots have rendered.</p>\n");
+        h.append("<pre id=\"").append(SELF_CHECK_ELEMENT_ID).append("\" data-state=\"pending\">pending</pre>\n</section>\n");
+        h.append("</main>\n");
+        h.append("<script>\n").append(inlineSafe(PLOTLY_RESOURCE, plotlyJs, "</script")).append("\n</script>\n");
+        h.append("<script type=\"application/json\" id=\"").append(DATA_ELEMENT_ID).append("\">")
+                .append(scriptSafeJson(toJson(model))).append("</script>\n");
+        h.append("<script>\n").append(inlineSafe("report.js", script, "</script")).append("\n</script>\n");
+        h.append("</body>\n</html>\n");
+        return h.toString();
+    }
+
+    // --- HTML sections ------------------------------------------------------------------------------
+
+    private static void verdict(StringBuilder h, ReportModel m) {
+        ReportModel.Verdict v = m.verdict();
+        String cls = v.decision() == ReportModel.Decision.GO ? "go" : "no_go";
+        h.append("<div class=\"verdict ").append(cls).append("\" id=\"verdict\">")
+                .append("<div class=\"decision\">").append(v.decision() == ReportModel.Decision.GO ? "GO" : "NO-GO").append("</div>")
+                .append("<div><div class=\"reason\">").append(esc(v.reason())).append("</div>")
+                .append("<div class=\"facts\">deciding anchor: ").append(v.anchor() < 0 ? "none" : String.valueOf(v.anchor()))
+                .append(" &middot; matching fine features: ").append(v.matches())
+                .append(" &middot; required: ").append(v.required()).append("</div></div></div>\n");
+    }
+
+    private static void config(StringBuilder h, ReportModel m) {
+        ReportModel.Config c = m.config();
+        ReportModel.Thresholds t = c.thresholds();
+        h.append("<section><h2>Configuration</h2>\n<table class=\"kv\">\n");
+        kv(h, "model", esc(c.model()));
+        kv(h, "prompts", c.targetPrompts() + " target (France), " + c.controlPrompts() + " control (neutral)");
+        kv(h, "aggregate", esc(c.aggregate()));
+        kv(h, "match thresholds", "cosine &gt; " + num(t.minCosine()) + " and correlation &gt; " + num(t.minCorrelation())
+                + "; GO needs &ge; " + t.minSubFeatures() + " matching fine features for one anchor");
+        h.append("</table>\n<table>\n<tr><th>SAE</th><th>resolution</th><th class=\"num\">width</th><th>Neuronpedia</th></tr>\n");
+        for (Sae s : m.saes()) {
+            h.append("<tr><td>").append(esc(s.name())).append("</td><td>").append(s.resolution().label())
+                    .append("</td><td class=\"num\">").append(s.width()).append("</td><td>")
+                    .append(s.neuronpediaId() == null ? "&mdash;" : esc(s.neuronpediaId())).append("</td></tr>\n");
+        }
+        h.append("</table>\n</section>\n");
+    }
+
+    private static void kv(StringBuilder h, String key, String valueHtml) {
+        h.append("<tr><th>").append(esc(key)).append("</th><td>").append(valueHtml).append("</td></tr>\n");
+    }
+
+    private static void anchors(StringBuilder h, ReportModel m) {
+        h.append("<section><h2>Anchors (top coarse features)</h2>\n<table>\n<tr><th>anchor</th><th class=\"num\">matches</th>"
+                + "<th>strongest match</th><th class=\"num\">correlation</th><th class=\"num\">cosine</th></tr>\n");
+        Sae coarse = m.sae(ReportModel.Resolution.COARSE);
+        Sae fine = m.sae(ReportModel.Resolution.FINE);
+        for (AnchorSummary a : m.anchors()) {
+            ScatterPoint s = a.strongest();
+            h.append("<tr><td>").append(featureRef(coarse, a.anchor())).append("</td><td class=\"num\">").append(a.matches())
+                    .append("</td><td>").append(s == null ? "&mdash;" : featureRef(fine, s.fine()))
+                    .append("</td><td class=\"num\">").append(s == null ? "" : num(s.correlation()))
+                    .append("</td><td class=\"num\">").append(s == null ? "" : num(s.cosine())).append("</td></tr>\n");
+        }
+        h.append("</table>\n</section>\n");
+    }
+
+    private static void featureTable(StringBuilder h, Sae sae) {
+        h.append("<section><h2>Top features: ").append(esc(sae.name())).append(" (").append(sae.resolution().label())
+                .append(", ").append(sae.width()).append(" features)</h2>\n");
+        if (sae.neuronpediaId() == null) {
+            h.append("<p class=\"muted\">This SAE has no Neuronpedia id, so features are not linked.</p>\n");
+        }
+        h.append("<table>\n<tr><th>feature</th><th>likely facet</th><th class=\"num\">selectivity</th>"
+                + "<th class=\"num\">mean target</th><th class=\"num\">mean control</th><th class=\"num\">fire rate target</th>"
+                + "<th class=\"num\">fire rate control</th><th class=\"num\">AUROC</th><th class=\"num\">q-value</th>"
+                + "<th class=\"num\">effect size (d)</th></tr>\n");
+        for (Feature f : sae.topFeatures()) {
+            h.append("<tr><td>").append(featureRef(sae, f.index())).append("</td><td>").append(esc(f.likelyFacet()))
+                    .append("</td>");
+            cell(h, num(f.selectivity()));
+            cell(h, num(f.meanTarget()));
+            cell(h, num(f.meanControl()));
+            cell(h, pct(f.fireRateTarget()));
+            cell(h, pct(f.fireRateControl()));
+            cell(h, num(f.auroc()));
+            cell(h, qValue(f.qValue()));
+            cell(h, num(f.effectSize()));
+            h.append("</tr>\n");
+        }
+        h.append("</table>\n</section>\n");
+    }
+
+    private static void cell(StringBuilder h, String text) {
+        h.append("<td class=\"num\">").append(text).append("</td>");
+    }
+
+    /** A feature index, linked to its Neuronpedia page when the SAE has a neuronpedia_id. */
+    private static String featureRef(Sae sae, int index) {
+        String url = sae == null ? null : sae.neuronpediaUrl(index);
+        if (url == null) return String.valueOf(index);
+        return "<a href=\"" + esc(url) + "\" target=\"_blank\" rel=\"noopener noreferrer\">" + index + "</a>";
+    }
+
+    private static void prompts(StringBuilder h, ReportModel m) {
+        h.append("<section><h2>Top-activating prompts</h2>\n");
+        for (Sae sae : m.saes()) {
+            h.append("<h3>").append(esc(sae.name())).append("</h3>\n<div class=\"prompts\">\n");
+            for (Feature f : sae.topFeatures()) {
+                h.append("<div class=\"feature\"><b>feature ").append(featureRef(sae, f.index())).append("</b> <span class=\"muted\">")
+                        .append(esc(f.likelyFacet())).append("</span>\n");
+                if (f.topPrompts().isEmpty()) {
+                    h.append("<div class=\"muted\">no prompt activates this feature</div>");
+                } else {
+                    h.append("<ol>");
+                    for (TopPrompt p : f.topPrompts()) {
+                        h.append("<li>").append(esc(p.text())).append("<span class=\"value\">").append(num(p.value()))
+                                .append("</span></li>");
+                    }
+                    h.append("</ol>");
+                }
+                h.append("</div>\n");
+            }
+            h.append("</div>\n");
+        }
+        h.append("</section>\n");
+    }
+
+    private static void steering(StringBuilder h, ReportModel.Steering s) {
+        h.append("<section id=\"steering\"><h2>Steering</h2>\n<div id=\"plot-steering\" class=\"plot\"></div>\n");
+        if (!s.generations().isEmpty()) {
+            h.append("<h3>Example generations</h3>\n<table>\n<tr><th>condition</th><th class=\"num\">strength</th><th>text</th></tr>\n");
+            for (Generation g : s.generations()) {
+                h.append("<tr><td>").append(esc(g.condition())).append("</td><td class=\"num\">").append(num(g.strength()))
+                        .append("</td><td class=\"gen-text\">").append(esc(g.text())).append("</td></tr>\n");
+            }
+            h.append("</table>\n");
+        }
+        h.append("</section>\n");
+    }
+
+    // --- JSON ---------------------------------------------------------------------------------------
+
+    /** The model as a JSON tree; every non-finite number becomes null. */
+    static JsonNode toJsonTree(ReportModel m) {
+        ObjectNode root = JSON.createObjectNode();
+        int[] nonFinite = {0};
+        ReportModel.Config c = m.config();
+        ObjectNode cfg = root.putObject("config");
+        cfg.put("title", c.title()).put("model", c.model()).put("targetPrompts", c.targetPrompts())
+                .put("controlPrompts", c.controlPrompts()).put("aggregate", c.aggregate());
+        cfg.putObject("thresholds").put("minCosine", c.thresholds().minCosine())
+                .put("minCorrelation", c.thresholds().minCorrelation()).put("minSubFeatures", c.thresholds().minSubFeatures());
+        ArrayNode saes = root.putArray("saes");
+        for (Sae s : m.saes()) {
+            ObjectNode o = saes.addObject();
+            o.put("name", s.name()).put("resolution", s.resolution().label()).put("width", s.width())
+                    .put("neuronpediaId", s.neuronpediaId());
+            ArrayNode feats = o.putArray("features");
+            for (Feature f : s.topFeatures()) {
+                ObjectNode fo = feats.addObject();
+                fo.put("index", f.index());
+                num(fo, "selectivity", f.selectivity(), nonFinite);
+                num(fo, "meanTarget", f.meanTarget(), nonFinite);
+                num(fo, "meanControl", f.meanControl(), nonFinite);
+                num(fo, "fireRateTarget", f.fireRateTarget(), nonFinite);
+                num(fo, "fireRateControl", f.fireRateControl(), nonFinite);
+                num(fo, "auroc", f.auroc(), nonFinite);
+                num(fo, "qValue", f.qValue(), nonFinite);
+                num(fo, "effectSize", f.effectSize(), nonFinite);
+                fo.put("likelyFacet", f.likelyFacet());
+                fo.put("neuronpediaUrl", s.neuronpediaUrl(f.index()));
+                ArrayNode tp = fo.putArray("topPrompts");
+                for (TopPrompt p : f.topPrompts()) num(tp.addObject().put("text", p.text()), "value", p.value(), nonFinite);
+            }
+        }
+        CosineMatrix cm = m.cosine();
+        ObjectNode cos = root.putObject("cosine");
+        ArrayNode an = cos.putArray("anchors");
+        for (int a : cm.anchors()) an.add(a);
+        ArrayNode fn = cos.putArray("fines");
+        int[] fines = cm.fines();
+        for (int f : fines) fn.add(f);
+        ArrayNode z = cos.putArray("z");
+        for (int i = 0; i < cm.anchors().length; i++) {
+            ArrayNode row = z.addArray();
+            for (int j = 0; j < fines.length; j++) {
+                float v = cm.at(i, j);
+                if (Float.isFinite(v)) row.add(v); else { row.addNull(); nonFinite[0]++; }
+            }
+        }
+        ArrayNode sc = root.putArray("scatter");
+        for (ScatterPoint p : m.scatter()) scatterPoint(sc.addObject(), p, nonFinite);
+        ArrayNode anchors = root.putArray("anchors");
+        for (AnchorSummary a : m.anchors()) {
+            ObjectNode o = anchors.addObject().put("anchor", a.anchor()).put("matches", a.matches());
+            if (a.strongest() == null) o.putNull("strongest"); else scatterPoint(o.putObject("strongest"), a.strongest(), nonFinite);
+        }
+        ObjectNode cloud = root.putObject("cloud");
+        ArrayNode pts = cloud.putArray("points");
+        for (CloudPoint p : m.cloud().points()) {
+            ObjectNode o = pts.addObject().put("feature", p.feature()).put("resolution", p.resolution().label());
+            num(o, "x", p.x(), nonFinite);
+            num(o, "y", p.y(), nonFinite);
+            num(o, "z", p.z(), nonFinite);
+            o.put("label", p.label());
+        }
+        ArrayNode links = cloud.putArray("links");
+        for (Link l : m.cloud().links()) links.addObject().put("anchor", l.anchor()).put("fine", l.fine());
+        cloud.set("explainedVarianceRatio", numbers(m.cloud().explainedVarianceRatio(), nonFinite));
+        ReportModel.Verdict v = m.verdict();
+        root.putObject("verdict").put("decision", v.decision().name()).put("anchor", v.anchor()).put("matches", v.matches())
+                .put("required", v.required()).put("reason", v.reason());
+        if (m.steering() == null) {
+            root.putNull("steering");
+        } else {
+            ObjectNode st = root.putObject("steering");
+            ArrayNode curves = st.putArray("curves");
+            for (Curve cu : m.steering().curves()) {
+                ObjectNode o = curves.addObject().put("condition", cu.condition());
+                o.set("strength", numbers(cu.strength(), nonFinite));
+                o.set("meanScore", numbers(cu.meanScore(), nonFinite));
+                o.set("ciLow", numbers(cu.ciLow(), nonFinite));
+                o.set("ciHigh", numbers(cu.ciHigh(), nonFinite));
+            }
+            ArrayNode gens = st.putArray("generations");
+            for (Generation g : m.steering().generations()) {
+                ObjectNode go = gens.addObject().put("condition", g.condition());
+                num(go, "strength", g.strength(), nonFinite);
+                go.put("text", g.text());
+            }
+        }
+        root.putObject("meta").put("nonFiniteAsNull", nonFinite[0])
+                .put("note", "non-finite numbers (NaN, +/-Infinity) are written as null");
+        if (nonFinite[0] > 0) {
+            LOG.log(System.Logger.Level.INFO, "report: {0} non-finite value(s) written as null and shown as n/a", nonFinite[0]);
+        }
+        return root;
+    }
+
+    static String toJson(ReportModel m) {
+        try {
+            return JSON.writeValueAsString(toJsonTree(m));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException("cannot serialise the report model", e);
+        }
+    }
+
+    private static void scatterPoint(ObjectNode o, ScatterPoint p, int[] nonFinite) {
+        o.put("anchor", p.anchor()).put("fine", p.fine());
+        num(o, "correlation", p.correlation(), nonFinite);
+        num(o, "cosine", p.cosine(), nonFinite);
+        o.put("classification", p.classification().name());
+    }
+
+    private static void num(ObjectNode o, String field, double v, int[] nonFinite) {
+        if (Double.isFinite(v)) {
+            o.put(field, v);
+        } else {
+            o.putNull(field);
+            nonFinite[0]++;
+        }
+    }
+
+    private static ArrayNode numbers(double[] values, int[] nonFinite) {
+        ArrayNode a = JSON.createArrayNode();
+        for (double v : values) {
+            if (Double.isFinite(v)) a.add(v); else { a.addNull(); nonFinite[0]++; }
+        }
+        return a;
+    }
+
+    // --- escaping -----------------------------------------------------------------------------------
+
+    /** Escapes text for HTML element content and double- or single-quoted attribute values. */
+    public static String esc(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '&' -> b.append("&amp;");
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&#39;");
+                default -> b.append(ch);
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * Makes JSON text safe inside a script element: {@code < > &} can only occur inside JSON strings, where
+     * a {@code \}{@code uXXXX} escape means the same character, so the parsed value is unchanged while no
+     * {@code </script>} or {@code <!--} can appear; U+2028/2029 are escaped for old JavaScript parsers.
+     */
+    public static String scriptSafeJson(String json) {
+        StringBuilder b = new StringBuilder(json.length() + 64);
+        for (int i = 0; i < json.length(); i++) {
+            char ch = json.charAt(i);
+            switch (ch) {
+                case '<' -> b.append("\\u003c");
+                case '>' -> b.append("\\u003e");
+                case '&' -> b.append("\\u0026");
+                case '\u2028' -> b.append("\\u2028");
+                case '\u2029' -> b.append("\\u2029");
+                default -> b.append(ch);
+            }
+        }
+        return b.toString();
+    }
+
+    /** Refuses to inline code that would end its own element early (no escaping can fix code). */
+    private static String inlineSafe(String name, String code, String closer) {
+        String lower = code.toLowerCase(Locale.ROOT);
+        if (lower.contains(closer) || lower.contains("<script")) {
+            throw new IllegalStateException(name + " contains '" + closer + "' or '<script' and cannot be inlined in"
+                    + " an HTML page safely");
+        }
+        return code;
+    }
+
+    private static String num(double v) {
+        if (Double.isNaN(v)) return "n/a";
+        if (Double.isInfinite(v)) return v > 0 ? "&infin;" : "&minus;&infin;";
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String pct(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : num(v);
+    }
+
+    /** q-values span many decades; small ones in scientific notation. */
+    private static String qValue(double v) {
+        if (!Double.isFinite(v)) return num(v);
+        return v != 0 && v < 1e-3 ? String.format(Locale.ROOT, "%.1e", v) : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    // --- resources ----------------------------------------------------------------------------------
+
+    private static String ownResource(String name) {
+        String s = resource("/dev/jlens/report/" + name);
+        if (s == null) throw new IllegalStateException("resource dev/jlens/report/" + name + " is missing from the build");
+        return s;
+    }
+
+    private static String resource(String path) {
+        try (InputStream in = HtmlReport.class.getResourceAsStream(path)) {
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read resource " + path, e);
+        }
+    }
+}
