@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The planted toy end to end in pure Java. The forward pass (Gemma2Reference, f64) costs ~0.1 s per prompt
  * on 2 cores, so the planted run uses every 3rd France and neutral prompt (67 + 67, ~8 per facet) and the
- * unplanted run every 8th (25 + 25).
+ * unplanted run every 10th (20 + 20).
  */
 class PlantedFranceTest {
     static final long SEED = 7;
@@ -86,7 +86,7 @@ class PlantedFranceTest {
         assertEquals("NO_GO", g.truth().expectedVerdict());
         assertArrayEquals(model.vocabulary().tokens().toArray(), m.vocabulary().tokens().toArray(), "same vocabulary");
         assertArrayEquals(model.weights().layers().get(3).ffnUp(), m.weights().layers().get(3).ffnUp(), "same random blocks");
-        PlantedPipeline.Outcome o = PlantedPipeline.run(m, g, 8);
+        PlantedPipeline.Outcome o = PlantedPipeline.run(m, g, 10);
         CrossResolutionMap.Verdict v = o.map().verdict();
         System.out.println("unplanted: " + v.reason());
         assertEquals(CrossResolutionMap.Decision.NO_GO, v.decision(), v.reason());
