@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.FormatException;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -159,7 +160,10 @@ public record SaeConfig(
     /** Parses cfg.json text; {@code file} names the source in errors. */
     public static SaeConfig parse(String json, Path file) throws FormatException {
         try {
-            return JSON.readValue(json, SaeConfig.class);
+            SaeConfig cfg = JSON.readValue(json, SaeConfig.class);
+            // Jackson maps a top-level JSON null to a null object instead of failing
+            if (cfg == null) throw new FormatException(file, "json", "cfg.json is null, expected an object");
+            return cfg;
         } catch (JsonProcessingException e) {
             for (Throwable c = e; c != null; c = c.getCause())
                 if (c instanceof InvalidConfig ic) throw new FormatException(file, ic.key(), ic.getMessage(), e);
@@ -173,6 +177,8 @@ public record SaeConfig(
             text = Files.readString(cfgJson);
         } catch (NoSuchFileException e) {
             throw new FormatException(cfgJson, "cfg.json", "file not found");
+        } catch (CharacterCodingException e) {
+            throw new FormatException(cfgJson, "cfg.json", "not valid UTF-8", e);
         }
         return parse(text, cfgJson);
     }

@@ -49,8 +49,12 @@ import java.util.TreeSet;
  * along orthonormal directions f (France), c_1..c_8 (facets), j (Japan), o (co-occurring), n (neutral-ish),
  * g (narrow): France word of facet k: α f + β c_k + γ o (+ ε g for narrow words); Japan word of facet k:
  * α j + β c_k; neutral-ish word: δ n. α = β = {@value #ALPHA}, γ = {@value #GAMMA}, δ = {@value #DELTA},
- * ε = {@value #EPSILON} in raw embedding units, so the residual sees 16x that (a France token's projection
- * on f is ~12 against a per-direction noise of ~1).
+ * ε = {@value #EPSILON} in raw embedding units (a generated embedding has norm ~1), so the residual sees 16x
+ * that: a France token projects ~8.8 on f. Every token's random embedding is first projected off the planted
+ * directions, and a planted word's noise is shrunk so that its embedding keeps its generated norm (the signal
+ * replaces noise; at least {@value #MIN_NOISE} of the norm stays noise). So neutral tokens project on the
+ * planted directions only through the blocks' small writes, and random SAE features see France tokens with the
+ * same norm as any other (otherwise every random feature would fire preferentially on France words).
  *
  * <p><b>Coarse SAE</b> (d_sae 512): France feature {@value #COARSE_FRANCE} (decoder f, encoder f, threshold
  * half the planted level), bleeding feature {@value #COARSE_BLEED} (decoder (f+n)/√2, encoder 1.5(f+n): fires
@@ -58,9 +62,10 @@ import java.util.TreeSet;
  * ~{@value #NEUTRAL_COVER} of the neutral prompts, so it is less selective), Japan feature
  * {@value #COARSE_JAPAN} (decoder and encoder j); everything else {@link ToySae}'s calibrated random features.
  *
- * <p><b>Fine SAE</b> (d_sae 8192): one feature per facet at {@link #FINE_FACETS} with decoder and encoder
- * {@value #FACET_COS} f + 0.8 c_k (cosine {@value #FACET_COS} to the coarse France row; it fires at 0.6·12 on
- * every France word and at 0.6·12 + 0.8·12 on its own facet's words, a ≥ 2x facet dominance); a co-occurring
+ * <p><b>Fine SAE</b> (d_sae 8192): one feature per facet at {@code fineFacetFeatures} with decoder
+ * {@value #FACET_COS} f + 0.8 c_k (cosine {@value #FACET_COS} to the coarse France row) and encoder
+ * {@value #FACET_ENCODER_FRANCE} f + 0.866 c_k: it fires at 0.5·α' on every France word and at
+ * 0.5·α' + 0.866·β' on its own facet's words (α' = β' = 16·0.55 = 8.8), a ~2.5x facet dominance; a co-occurring
  * decoy {@value #FINE_CO_OCCURRING} (decoder and encoder o, orthogonal to f, fires on every France prompt:
  * correlation high, cosine 0); a geometric-only decoy {@value #FINE_GEOMETRIC} (decoder
  * {@value #GEOMETRIC_COS} f + 0.866 g, encoder g: it leans to France but fires only on the narrow words of
@@ -96,6 +101,8 @@ public final class PlantedFrance {
     public static final double MIN_NOISE = 0.3;
     public static final double FACET_COS = 0.6;
     public static final double GEOMETRIC_COS = 0.5;
+    /** Weight of f in a fine facet feature's unit encoder column (the rest is its facet direction). */
+    public static final double FACET_ENCODER_FRANCE = 0.5;
     public static final double NEUTRAL_COVER = 0.4;
     public static final double NARROW_COVER = 0.15;
     public static final float BLEED_GAIN = 1.5f;
@@ -289,10 +296,13 @@ public final class PlantedFrance {
         double sinF = Math.sqrt(1 - FACET_COS * FACET_COS);
         Map<String, Integer> facets = fineFacetFeatures(m.roles().facets());
         int k = 0;
+        double sinE = Math.sqrt(1 - FACET_ENCODER_FRANCE * FACET_ENCODER_FRANCE);
         for (int feature : facets.values()) {
-            float[] dir = sum(FACET_COS, d.france(), sinF, d.facets().get(k++));
-            // fires on every France word (0.6 alpha') and harder on its own facet's words; threshold at half of the former
-            b.plantFeature(feature, dir, dir, (float) (0.5 * FACET_COS * ALPHA * sqrtD()));
+            float[] facet = d.facets().get(k++);
+            float[] dir = sum(FACET_COS, d.france(), sinF, facet);
+            // fires on every France word (0.5 alpha') and twice as hard or more on its own facet's words
+            float[] enc = sum(FACET_ENCODER_FRANCE, d.france(), sinE, facet);
+            b.plantFeature(feature, dir, enc, (float) (0.6 * FACET_ENCODER_FRANCE * ALPHA * sqrtD()));
         }
         b.plantFeature(FINE_CO_OCCURRING, d.coOccurring(), d.coOccurring(), 0.5f * GAMMA * sqrtD());
         double sinG = Math.sqrt(1 - GEOMETRIC_COS * GEOMETRIC_COS);
