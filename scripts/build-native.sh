@@ -2,13 +2,18 @@
 # Builds the pinned llama.cpp shared libraries with the top-level CMakeLists.txt, caches the build
 # outside the clone (keyed by llama.cpp commit + flags), and installs the libraries into native/lib.
 # Usage: scripts/build-native.sh [--cuda] [--portable] [--bench-tools]
+# Environment: JLENS_NATIVE_OUT (install folder, default native/lib), JLENS_CUDA_ARCHS (with --cuda),
+# CUDACXX (nvcc to use; /usr/local/cuda/bin/nvcc is tried when nvcc is not on PATH).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 flags=(); key=cpu
+if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then export CUDACXX=/usr/local/cuda/bin/nvcc; fi
 for a in "$@"; do
   case "$a" in
-    --cuda) flags+=(-DJLENS_CUDA=ON); key="$key-cuda" ;;
+    --cuda) flags+=(-DJLENS_CUDA=ON); key="$key-cuda"
+            # JLENS_CUDA_ARCHS overrides the default 86;89;90 (e.g. one arch for a quicker compile check)
+            if [ -n "${JLENS_CUDA_ARCHS:-}" ]; then flags+=(-DCMAKE_CUDA_ARCHITECTURES="$JLENS_CUDA_ARCHS"); key="$key-${JLENS_CUDA_ARCHS//;/_}"; fi ;;
     --portable) flags+=(-DJLENS_PORTABLE=ON); key="$key-portable" ;;
     --bench-tools) flags+=(-DJLENS_BENCH_TOOLS=ON); key="$key-bench" ;;
     *) die "unknown option $a" ;;
