@@ -24,7 +24,7 @@ import java.util.Map;
  * plus {@code shard-NNNNN.json} (prompt range, token ids, the npy's SHA-256), both written atomically,
  * the json last, so a shard counts only when complete.
  */
-public final class ActivationCache {
+public final class ActivationCache implements ActivationSource {
     public record ShardMeta(int shard, int promptFrom, int promptTo, long rows, int nEmbd, String sha256, List<int[]> tokens) {}
 
     private final Path dir;
@@ -40,18 +40,18 @@ public final class ActivationCache {
         if (!Files.isRegularFile(key)) Json.write(key, keyParts);
     }
 
-    public Path dir() { return dir; }
-    public int shards() { return plan.size(); }
+    @Override public Path dir() { return dir; }
+    @Override public int shards() { return plan.size(); }
     public List<int[]> plan() { return plan; }
 
     Path npy(int i) { return dir.resolve(String.format("shard-%05d.npy", i)); }
-    Path meta(int i) { return dir.resolve(String.format("shard-%05d.json", i)); }
+    Path metaFile(int i) { return dir.resolve(String.format("shard-%05d.json", i)); }
 
     /** Whether shard i is complete and its data matches its recorded checksum. */
     public boolean valid(int i) {
         try {
-            if (!Files.isRegularFile(meta(i)) || !Files.isRegularFile(npy(i))) return false;
-            ShardMeta m = readMeta(i);
+            if (!Files.isRegularFile(metaFile(i)) || !Files.isRegularFile(npy(i))) return false;
+            ShardMeta m = meta(i);
             return m.promptFrom() == plan.get(i)[0] && m.promptTo() == plan.get(i)[1] && m.nEmbd() == nEmbd
                     && m.sha256().equals(FileHashes.sha256(npy(i)));
         } catch (IOException | RuntimeException e) {
@@ -59,8 +59,9 @@ public final class ActivationCache {
         }
     }
 
-    public ShardMeta readMeta(int i) throws IOException {
-        return Json.MAPPER.readValue(meta(i).toFile(), new TypeReference<ShardMeta>() {});
+    @Override
+    public ShardMeta meta(int i) throws IOException {
+        return Json.MAPPER.readValue(metaFile(i).toFile(), new TypeReference<ShardMeta>() {});
     }
 
     /** Captures every missing or corrupt shard; returns how many were (re)computed. */
@@ -73,11 +74,11 @@ public final class ActivationCache {
                 progress.update("capture", b[1], totalPrompts);
                 continue;
             }
-            Files.deleteIfExists(meta(i));
+            Files.deleteIfExists(metaFile(i));
             List<int[]> sub = tokens.subList(b[0], b[1]);
             try (Activations a = ctx.capture(sub, Context.CaptureSpec.layer(layer))) {
                 NpyWriter.write(npy(i), dev.jlens.formats.DType.F32, new long[] {a.rows(), nEmbd}, a.data());
-                Json.write(meta(i), new ShardMeta(i, b[0], b[1], a.rows(), nEmbd, FileHashes.sha256(npy(i)), List.copyOf(sub)));
+                Json.write(metaFile(i), new ShardMeta(i, b[0], b[1], a.rows(), nEmbd, FileHashes.sha256(npy(i)), List.copyOf(sub)));
             }
             computed++;
             progress.update("capture", b[1], totalPrompts);
@@ -90,8 +91,9 @@ public final class ActivationCache {
         void visit(ShardMeta meta, MemorySegment rows) throws IOException;
     }
 
+    @Override
     public void read(int i, ShardVisitor visitor) throws IOException {
-        ShardMeta m = readMeta(i);
+        ShardMeta m = meta(i);
         try (Arena a = Arena.ofConfined()) {
             Tensor t = Npy.read(npy(i), a);
             if (t.rank() != 2 || t.dim(0) != m.rows() || t.dim(1) != nEmbd) {

@@ -89,7 +89,7 @@ public final class Aggregator {
      * Aggregates every shard of the cache (encoding only the shards whose aggregates are missing or
      * corrupt) and returns all prompt rows in prompt order.
      */
-    public static List<Row> run(ActivationCache cache, Path aggDir, SaeEncoder encoder, int bosTokenId, Mode mode, Progress progress)
+    public static List<Row> run(ActivationSource cache, Path aggDir, SaeEncoder encoder, int bosTokenId, Mode mode, Progress progress)
             throws IOException {
         Files.createDirectories(aggDir);
         List<Row> all = new ArrayList<>();

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -51,8 +52,27 @@ public final class ConceptExperiment {
     /** What a run produced, plus how long its stages took (kept out of results.json so that stays deterministic). */
     public record Outcome(ExperimentResult result, Path outDir, Map<String, Double> stageSeconds, int shardsComputed) {}
 
+    /**
+     * Activations ready for analysis: where they are, the prompts they belong to (target first, then control),
+     * and what produced them.
+     */
+    public record Captured(ActivationSource source, List<PromptSet.Prompt> prompts, int nTarget, String targetSet, String controlSet,
+                           int bosTokenId, String model, String modelSha256, String architecture, String llamaCppCommit, int shardsComputed) {
+        public Captured {
+            Objects.requireNonNull(source, "source");
+            prompts = List.copyOf(prompts);
+            if (nTarget < 2 || prompts.size() - nTarget < 2) throw new IllegalArgumentException("need at least 2 target and 2 control prompts");
+        }
+    }
+
     public static Outcome run(ExperimentConfig cfg, Progress progress) throws IOException {
         Map<String, Double> stages = new LinkedHashMap<>();
+        Captured c = capture(cfg, progress, stages);
+        return analyze(cfg, c, progress, stages);
+    }
+
+    /** Stage 1: capture every missing activation shard of the config's prompts (cached, resumable). */
+    public static Captured capture(ExperimentConfig cfg, Progress progress, Map<String, Double> stages) throws IOException {
         long t = System.nanoTime();
         PromptSet target = cfg.targetPrompts() == null ? PromptSet.builtin("france") : PromptSet.load(cfg.targetPrompts());
         PromptSet control = cfg.controlPrompts() == null ? PromptSet.builtin("neutral") : PromptSet.load(cfg.controlPrompts());
@@ -60,23 +80,16 @@ public final class ConceptExperiment {
         prompts.addAll(control.prompts());
         int nTarget = target.size();
         if (nTarget < 2 || control.size() < 2) throw new IllegalArgumentException("need at least 2 target and 2 control prompts");
-        Files.createDirectories(cfg.outDir());
         Files.createDirectories(cfg.cacheDir());
         String modelSha = FileHashes.sha256(cfg.model(), cfg.cacheDir());
         stages.put("hash", secs(t));
 
         t = System.nanoTime();
-        int computed;
-        ActivationCache cache;
-        String architecture;
-        int bos;
         String commit = NativeLibrary.load().ggmlCommit();
         try (Model model = Model.load(cfg.model())) {
-            architecture = model.architecture();
             if (cfg.layer() >= model.nLayer()) {
                 throw new IllegalArgumentException("layer " + cfg.layer() + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
             }
-            bos = model.vocab().bos();
             List<int[]> tokens = new ArrayList<>(prompts.size());
             for (int i = 0; i < prompts.size(); i++) {
                 int[] tk = model.vocab().tokenize(prompts.get(i).text());
@@ -97,25 +110,32 @@ public final class ConceptExperiment {
             key.put("ctx", String.valueOf(cfg.nCtx()));
             key.put("seqs", String.valueOf(cfg.nSeqMax()));
             String cacheKey = FileHashes.sha256(Json.MAPPER.writeValueAsString(key)).substring(0, 16);
-            cache = new ActivationCache(cfg.cacheDir().resolve("acts-" + cacheKey), key, plan, model.nEmbd());
+            ActivationCache cache = new ActivationCache(cfg.cacheDir().resolve("acts-" + cacheKey), key, plan, model.nEmbd());
             boolean anyMissing = false;
             for (int i = 0; i < plan.size() && !anyMissing; i++) anyMissing = !cache.valid(i);
+            int computed = 0;
             if (anyMissing) {
                 try (Context ctx = model.newContext(Context.Params.defaults().withCtx(cfg.nCtx()).withUbatch(Math.min(512, cfg.nCtx()))
                         .withSeqMax(cfg.nSeqMax()).withThreads(cfg.threads()))) {
                     computed = cache.fill(ctx, tokens, cfg.layer(), progress);
                 }
-            } else {
-                computed = 0;
             }
+            stages.put("capture", secs(t));
+            return new Captured(cache, prompts, nTarget, target.source(), control.source(), model.vocab().bos(), cfg.model().toString(),
+                    modelSha, model.architecture(), commit, computed);
         }
-        stages.put("capture", secs(t));
+    }
 
-        t = System.nanoTime();
-        SaeSide coarse = encodeSide("coarse", cfg.coarseSae(), cfg, cache, bos, prompts, nTarget, progress);
+    /** Stages 2-4: encode + aggregate with both SAEs (cached), contrast, cross-resolution map, outputs. */
+    public static Outcome analyze(ExperimentConfig cfg, Captured cap, Progress progress, Map<String, Double> stages) throws IOException {
+        Files.createDirectories(cfg.outDir());
+        List<PromptSet.Prompt> prompts = cap.prompts();
+        int nTarget = cap.nTarget();
+        long t = System.nanoTime();
+        SaeSide coarse = encodeSide("coarse", cfg.coarseSae(), cfg, cap.source(), cap.bosTokenId(), prompts, nTarget, progress);
         stages.put("encode_coarse", secs(t));
         t = System.nanoTime();
-        SaeSide fine = encodeSide("fine", cfg.fineSae(), cfg, cache, bos, prompts, nTarget, progress);
+        SaeSide fine = encodeSide("fine", cfg.fineSae(), cfg, cap.source(), cap.bosTokenId(), prompts, nTarget, progress);
         stages.put("encode_fine", secs(t));
 
         t = System.nanoTime();
@@ -154,28 +174,42 @@ public final class ConceptExperiment {
                     "no feature reached the minimum mean activation of " + cfg.minActivation() + " on the target prompts")
                     : new ExperimentResult.Verdict(map.verdict().decision().name(), map.verdict().anchor(), map.verdict().matches(),
                     map.verdict().required(), map.verdict().reason());
-            ExperimentResult.Config conf = new ExperimentResult.Config(cfg.model().toString(), modelSha, architecture, cfg.layer(),
+            ExperimentResult.Config conf = new ExperimentResult.Config(cap.model(), cap.modelSha256(), cap.architecture(), cfg.layer(),
                     "blocks." + cfg.layer() + ".hook_resid_post", info(cfg.coarseSae(), coarseSae, cfg), info(cfg.fineSae(), fineSae, cfg),
-                    target.source(), nTarget, control.source(), control.size(), cfg.aggregate().name().toLowerCase(),
+                    cap.targetSet(), nTarget, cap.controlSet(), prompts.size() - nTarget, cfg.aggregate().name().toLowerCase(),
                     cfg.thresholds().minCosine(), cfg.thresholds().minCorrelation(), cfg.thresholds().minSubFeatures(), cfg.anchors(),
-                    cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder(), commit,
-                    cache.dir().getFileName().toString());
+                    cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder(), cap.llamaCppCommit(),
+                    cap.source().dir().getFileName().toString());
             ExperimentResult result = new ExperimentResult(conf, cRes, fRes, cross, cloud, explained, verdict);
             stages.put("crossmap", secs(t));
 
             t = System.nanoTime();
             writeOutputs(cfg.outDir(), result);
             stages.put("outputs", secs(t));
-            return new Outcome(result, cfg.outDir(), stages, computed);
+            return new Outcome(result, cfg.outDir(), stages, cap.shardsComputed());
+        }
+    }
+
+    /** Stage 2 alone (`jlens contrast`): per-feature contrast statistics of one SAE, as JSON + CSV. */
+    public static ExperimentResult.SaeResult contrastOnly(ExperimentConfig cfg, Captured cap, String saeId, Progress progress) throws IOException {
+        Files.createDirectories(cfg.outDir());
+        SaeSide side = encodeSide("sae", saeId, cfg, cap.source(), cap.bosTokenId(), cap.prompts(), cap.nTarget(), progress);
+        try (Sae sae = Sae.load(saeId)) {
+            List<FeatureContrast> stats = ContrastStats.compute(side.table, new ContrastStats.Options(cfg.permutations(), cfg.seed()));
+            List<FeatureContrast> top = ContrastStats.topBySelectivity(stats, cfg.minActivation(), cfg.fineCandidates());
+            ExperimentResult.SaeResult r = saeResult(side, stats, top, sae, cap.prompts());
+            Json.write(cfg.outDir().resolve("contrast.json"), r);
+            writeFeatures(cfg.outDir().resolve("features.csv"), r);
+            return r;
         }
     }
 
     private record SaeSide(String name, FeatureTable table, Map<String, String> unused) {}
 
-    private static SaeSide encodeSide(String name, String saeId, ExperimentConfig cfg, ActivationCache cache, int bos,
+    private static SaeSide encodeSide(String name, String saeId, ExperimentConfig cfg, ActivationSource cache, int bos,
                                       List<PromptSet.Prompt> prompts, int nTarget, Progress progress) throws IOException {
         try (Sae sae = Sae.load(saeId)) {
-            sae.validateFor(readNEmbd(cache));
+            sae.validateFor(cache.nEmbd());
             String saeSha = saeHash(sae, cfg.cacheDir());
             String key = FileHashes.sha256(saeSha + "|" + cfg.aggregate() + "|" + cfg.encoder()).substring(0, 16);
             Path aggDir = cache.dir().resolve("agg-" + key);
@@ -191,10 +225,6 @@ public final class ConceptExperiment {
             }
             return new SaeSide(name, table, Map.of());
         }
-    }
-
-    private static int readNEmbd(ActivationCache cache) throws IOException {
-        return cache.readMeta(0).nEmbd();
     }
 
     /** SHA-256 over the SAE's weight files (params.npz, or the SAELens dir's safetensors + cfg.json). */
@@ -223,8 +253,11 @@ public final class ConceptExperiment {
         topSel.forEach(s -> ids.add(s.feature()));
         topEff.forEach(s -> ids.add(s.feature()));
         Map<Integer, FacetProfile> profiles = new HashMap<>();
-        for (FacetProfile fp : FacetProfile.compute(side.table(), ids.stream().mapToInt(Integer::intValue).toArray(), FacetProfile.DEFAULT_DOMINANCE)) {
-            profiles.put(fp.feature(), fp);
+        // facet profiles need facet labels on the target prompts; a user's own concept set may have none
+        if (!side.table().targetFacets().isEmpty()) {
+            for (FacetProfile fp : FacetProfile.compute(side.table(), ids.stream().mapToInt(Integer::intValue).toArray(), FacetProfile.DEFAULT_DOMINANCE)) {
+                profiles.put(fp.feature(), fp);
+            }
         }
         return new ExperimentResult.SaeResult(side.table().activeFeatureCount(), side.table().activationCount(),
                 topSel.stream().map(s -> feature(s, side.table(), profiles.get(s.feature()), sae, prompts)).toList(),

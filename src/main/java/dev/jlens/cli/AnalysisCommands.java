@@ -1,0 +1,92 @@
+package dev.jlens.cli;
+
+import dev.jlens.pipeline.CaptureFolders;
+import dev.jlens.pipeline.ConceptExperiment;
+import dev.jlens.pipeline.ExperimentResult;
+import dev.jlens.pipeline.Json;
+import dev.jlens.pipeline.ReportWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.concurrent.Callable;
+
+/** The experiment's later stages on activations the user captured before (`jlens capture` folders). */
+final class AnalysisCommands {
+    private AnalysisCommands() {}
+
+    static final class Inputs {
+        @Option(names = "--target-captured", required = true, description = "`jlens capture` folder of the target prompts") Path targetDir;
+        @Option(names = "--control-captured", required = true, description = "`jlens capture` folder of the control prompts") Path controlDir;
+        @Option(names = "--target-prompts", description = "the target prompt file (for texts and facets); default: texts from tokens.csv") Path targetPrompts;
+        @Option(names = "--control-prompts", description = "the control prompt file") Path controlPrompts;
+    }
+
+    @Command(name = "contrast", mixinStandardHelpOptions = true,
+            description = "Contrast statistics of one SAE's features (selectivity, AUROC, permutation p, BH q, effect size) on captured target vs control activations.")
+    static final class Contrast implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin Inputs in;
+        @Option(names = "--sae", required = true, description = "params.npz, SAELens dir or release/sae_id") String sae;
+        @Option(names = "--out", required = true) Path out;
+        @Mixin ExperimentOptions opts;
+
+        @Override
+        public Integer call() throws Exception {
+            var cfg = opts.config(in.targetDir, sae, sae, out);
+            var cap = CaptureFolders.open(in.targetDir, in.controlDir, in.targetPrompts, in.controlPrompts, cfg.cacheDir());
+            var r = ConceptExperiment.contrastOnly(cfg, cap, sae, new ProgressBar(spec.commandLine().getErr()));
+            var o = spec.commandLine().getOut();
+            o.printf("%d active features; top by selectivity:%n", r.activeFeatures());
+            for (var f : r.topBySelectivity().subList(0, Math.min(10, r.topBySelectivity().size()))) {
+                o.printf("  #%d  selectivity %.3f  mean target %.3f  mean control %.3f  AUROC %.3f  q %.3g%n", f.feature(), f.selectivity(),
+                        f.meanTarget(), f.meanControl(), f.auroc(), f.qValue());
+            }
+            o.printf("%s%n", out.resolve("contrast.json"));
+            return 0;
+        }
+    }
+
+    @Command(name = "crossmap", mixinStandardHelpOptions = true,
+            description = "Contrast + cross-resolution map + GO/NO-GO + report for captured target vs control activations and two SAEs.")
+    static final class Crossmap implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin Inputs in;
+        @Option(names = "--coarse-sae", required = true) String coarse;
+        @Option(names = "--fine-sae", required = true) String fine;
+        @Option(names = "--out", required = true) Path out;
+        @Mixin ExperimentOptions opts;
+
+        @Override
+        public Integer call() throws Exception {
+            var cfg = opts.config(in.targetDir, coarse, fine, out);
+            var cap = CaptureFolders.open(in.targetDir, in.controlDir, in.targetPrompts, in.controlPrompts, cfg.cacheDir());
+            var r = ConceptExperiment.analyze(cfg, cap, new ProgressBar(spec.commandLine().getErr()), new LinkedHashMap<>());
+            var v = r.result().verdict();
+            spec.commandLine().getOut().printf("%s: %s%nreport:  %s%n", v.decision().equals("GO") ? "GO" : "NO-GO", v.reason(),
+                    out.resolve("report.html").toAbsolutePath());
+            return 0;
+        }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = "(Re)write report.html, heatmap.png and scatter.png from a results.json.")
+    static final class Report implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Option(names = "--results", required = true, description = "results.json of a france/crossmap run") Path results;
+        @Option(names = "--out", description = "output folder (default: next to results.json)") Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            ExperimentResult r = Json.MAPPER.readValue(results.toFile(), ExperimentResult.class);
+            Path dir = out != null ? out : results.toAbsolutePath().getParent();
+            ReportWriter.write(dir, r);
+            spec.commandLine().getOut().printf("report: %s%n", dir.resolve("report.html").toAbsolutePath());
+            return 0;
+        }
+    }
+}
