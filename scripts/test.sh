@@ -8,4 +8,4 @@ command -v mvn >/dev/null || die "Maven (mvn) is needed"
 "$JLENS_ROOT/scripts/build-native.sh" >&2
 "$JLENS_ROOT/scripts/fetch-web-deps.sh" >&2
 cd "$JLENS_ROOT"
-exec mvn -B -ntp test "$@"
+exec mvn -B -ntp verify "$@"

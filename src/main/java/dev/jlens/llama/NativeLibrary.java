@@ -20,12 +20,16 @@ import java.util.List;
  * {@link System.Logger} "dev.jlens.llama.native".
  *
  * <p>Directory, first match wins: system property {@code jlens.native.dir}, environment variable
- * {@code JLENS_NATIVE_DIR}, then {@code native/lib} in the working directory or one of its parents
- * (where scripts/build-native.sh installs the libraries). The libraries stay loaded for the life
- * of the process (llama.cpp keeps global state), so their arena is never closed.
+ * {@code JLENS_NATIVE_DIR}, {@code native/lib} in the working directory or one of its parents
+ * (where scripts/build-native.sh installs the libraries), then the copy packaged in the jar, extracted
+ * once to {@code ~/.cache/jlens/natives/<commit>-<content hash>} (or {@code $JLENS_CACHE/natives/...}).
+ * The libraries stay loaded for the life of the process (llama.cpp keeps global state), so their arena
+ * is never closed.
  */
 public final class NativeLibrary {
-    static final String[] LIBS = {"libggml-base.so", "libggml-cpu.so", "libggml.so", "libllama.so"};
+    /** The libraries by SONAME, in load order (each one's DT_NEEDED entries name these). */
+    static final String[] LIBS = {"libggml-base.so.0", "libggml-cpu.so.0", "libggml.so.0", "libllama.so.0"};
+    private static final String JAR_DIR = "/dev/jlens/natives/linux-x86_64/";
     private static final System.Logger NATIVE_LOG = System.getLogger("dev.jlens.llama.native");
 
     private static final Object LOCK = new Object();
@@ -75,11 +79,46 @@ public final class NativeLibrary {
         while (p != null) {
             Path cand = p.resolve("native/lib");
             tried.add(cand.toString());
-            if (Files.isRegularFile(cand.resolve("libllama.so"))) return cand;
+            if (Files.isRegularFile(cand.resolve("libllama.so.0"))) return cand;
             p = p.getParent();
         }
+        Path extracted = extractFromJar();
+        if (extracted != null) return extracted;
         throw new LlamaException("llama.cpp libraries not found (looked in " + String.join(", ", tried)
                 + "): run scripts/build-native.sh, or set -Djlens.native.dir / JLENS_NATIVE_DIR", null);
+    }
+
+    /** Extracts the packaged libraries (if this jar has them) into a per-version cache folder, atomically. */
+    static Path extractFromJar() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[][] bytes = new byte[LIBS.length][];
+            for (int i = 0; i < LIBS.length; i++) {
+                try (var in = NativeLibrary.class.getResourceAsStream(JAR_DIR + LIBS[i])) {
+                    if (in == null) return null;
+                    bytes[i] = in.readAllBytes();
+                }
+                md.update(bytes[i]);
+            }
+            String id = BindingsVersion.COMMIT.substring(0, 12) + "-" + java.util.HexFormat.of().formatHex(md.digest()).substring(0, 12);
+            String cache = System.getenv("JLENS_CACHE");
+            Path root = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "jlens");
+            Path dir = root.resolve("natives").resolve(id);
+            if (Files.isRegularFile(dir.resolve("libllama.so.0"))) return dir;
+            Files.createDirectories(dir.getParent());
+            Path tmp = Files.createTempDirectory(dir.getParent(), "." + id + ".");
+            for (int i = 0; i < LIBS.length; i++) Files.write(tmp.resolve(LIBS[i]), bytes[i]);
+            try {
+                Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                // another process extracted it first: use theirs
+                for (String l : LIBS) Files.deleteIfExists(tmp.resolve(l));
+                Files.deleteIfExists(tmp);
+            }
+            return dir;
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new LlamaException("cannot extract the packaged llama.cpp libraries: " + e.getMessage(), e);
+        }
     }
 
     private static Path checkDir(Path dir, String source) {

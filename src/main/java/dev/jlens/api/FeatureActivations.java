@@ -1,0 +1,32 @@
+package dev.jlens.api;
+
+import dev.jlens.sae.SparseCodes;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/** Per row, the active SAE features (indices ascending) and their activations. Immutable, on the heap. */
+public final class FeatureActivations {
+    private final SparseCodes codes;
+
+    FeatureActivations(SparseCodes codes) { this.codes = codes; }
+
+    public int rows() { return codes.nTokens(); }
+    public int width() { return codes.dSae(); }
+    public int[] features(int row) { return codes.indices(row); }
+    public float[] values(int row) { return codes.values(row); }
+
+    /** A (feature, activation) pair. */
+    public record Feature(int feature, float activation) {}
+
+    /** The {@code k} strongest features of a row, strongest first. */
+    public List<Feature> top(int row, int k) {
+        int[] f = codes.indices(row);
+        float[] v = codes.values(row);
+        List<Feature> all = new ArrayList<>(f.length);
+        for (int i = 0; i < f.length; i++) all.add(new Feature(f[i], v[i]));
+        all.sort(Comparator.comparingDouble((Feature x) -> -x.activation()).thenComparingInt(Feature::feature));
+        return all.subList(0, Math.min(k, all.size()));
+    }
+}

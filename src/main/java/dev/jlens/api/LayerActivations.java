@@ -1,0 +1,39 @@
+package dev.jlens.api;
+
+import dev.jlens.llama.Activations;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Captured residual rows of one layer: float32 {@code [rows x dModel]} off-heap, rows in prompt then position order,
+ * BOS rows included (see {@link #isBos}). Owns its memory until {@link #close()}; accessors throw after close.
+ */
+public final class LayerActivations implements AutoCloseable {
+    private final Activations a;
+    private final int layer;
+    private final int bos;
+
+    LayerActivations(Activations a, int layer, int bos) {
+        this.a = a;
+        this.layer = layer;
+        this.bos = bos;
+    }
+
+    public int rows() { return a.rows(); }
+    public int dModel() { return a.nEmbd(); }
+    public int layer() { return layer; }
+
+    /** The matrix (a read view; valid until close). */
+    public MemorySegment data() { return a.layer(layer); }
+
+    public float[] row(int r) { return a.row(layer, r); }
+
+    /** Index of the row's prompt in the list given to capture. */
+    public int prompt(int row) { return a.promptOf(row); }
+    public int position(int row) { return a.positionOf(row); }
+    public int token(int row) { return a.tokenOf(row); }
+    public boolean isBos(int row) { return a.tokenOf(row) == bos; }
+
+    @Override
+    public void close() { a.close(); }
+}

@@ -1,0 +1,58 @@
+package dev.jlens.api;
+
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+
+import java.nio.file.Path;
+
+/**
+ * A loaded gemma2 GGUF (validated in Java before llama.cpp sees it). Shareable across threads; create one
+ * {@link LensSession} per thread. Close it after its sessions (closing it closes any still open).
+ */
+public final class LensModel implements AutoCloseable {
+    private final Model model;
+
+    private LensModel(Model model) { this.model = model; }
+
+    /** Loads a model on the CPU (memory-mapped). Throws IllegalArgumentException naming the file when it is invalid. */
+    public static LensModel load(Path gguf) { return new LensModel(Model.load(gguf)); }
+
+    /** Loads a model offloading {@code gpuLayers} layers when the native build has a GPU backend (0 = CPU only). */
+    public static LensModel load(Path gguf, int gpuLayers) { return new LensModel(Model.load(gguf, new Model.Params(gpuLayers, true))); }
+
+    /** Residual stream width (2304 for Gemma 2 2B). */
+    public int dModel() { return model.nEmbd(); }
+
+    /** Number of transformer blocks (26 for Gemma 2 2B). */
+    public int layers() { return model.nLayer(); }
+
+    public String architecture() { return model.architecture(); }
+
+    public Path path() { return model.path(); }
+
+    /** Token ids for a prompt, BOS prepended as the model says; special-token text is not parsed. */
+    public int[] tokenize(String text) { return model.vocab().tokenize(text); }
+
+    /** The text of a token id. */
+    public String tokenText(int token) { return model.vocab().piece(token); }
+
+    /** BOS token id (SAE statistics exclude BOS rows). */
+    public int bosToken() { return model.vocab().bos(); }
+
+    /**
+     * A session (KV cache + compute buffers) for up to {@code contextTokens} tokens per batch, {@code threads} CPU threads.
+     * Owned by the caller; use from one thread at a time.
+     */
+    public LensSession newSession(int contextTokens, int threads) {
+        return new LensSession(this, model.newContext(Context.Params.defaults().withCtx(contextTokens)
+                .withUbatch(Math.min(512, contextTokens)).withThreads(threads)));
+    }
+
+    /** A session with a 2048-token context and all cores. */
+    public LensSession newSession() { return newSession(2048, Runtime.getRuntime().availableProcessors()); }
+
+    Model internal() { return model; }
+
+    @Override
+    public void close() { model.close(); }
+}

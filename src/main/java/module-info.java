@@ -1,0 +1,23 @@
+/**
+ * jlens: layer-12 residual capture and sparse-autoencoder analysis of Gemma 2 on llama.cpp via Panama.
+ * Only {@code dev.jlens.api} is exported; the generated bindings ({@code dev.jlens.bindings}), the native layer
+ * ({@code dev.jlens.llama}) and everything else are internal. Packages are opened only to the libraries that
+ * reflect on them (picocli for the commands, Jackson for JSON records).
+ */
+module dev.jlens {
+    requires jdk.incubator.vector;
+    requires java.desktop;
+    requires java.management; // heap and memory figures in logs and tests
+    requires com.fasterxml.jackson.databind;
+    requires info.picocli;
+    requires org.jfree.jfreechart;
+
+    exports dev.jlens.api;
+
+    opens dev.jlens.cli to info.picocli;
+    opens dev.jlens.pipeline to com.fasterxml.jackson.databind;
+    opens dev.jlens.sae to com.fasterxml.jackson.databind;
+    opens dev.jlens.analysis to com.fasterxml.jackson.databind;
+    opens dev.jlens.toy.planted to com.fasterxml.jackson.databind;
+    opens dev.jlens.report to com.fasterxml.jackson.databind;
+}
