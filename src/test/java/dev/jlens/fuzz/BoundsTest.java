@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.analysis.PromptSet;
 import dev.jlens.formats.FormatException;
 import dev.jlens.formats.GgufFile;
 import dev.jlens.formats.Npy;
@@ -94,5 +95,15 @@ class BoundsTest {
         Path p = file("b2.npz", Samples.seeds(ReaderContract.Target.NPZ, dir).get("bad-bomb-declares-2GB"));
         FormatException e = rejectsFast(() -> Npz.open(p).close());
         assertTrue(e.getMessage().contains("2147483647"), e.getMessage());
+    }
+
+    /** 2 MB of "a\na\nb\nb\n...": a duplicate check that scans a list per line would be quadratic here. */
+    @Test
+    void promptFileWithManyDistinctDuplicatesLoadsInLinearTime() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 100_000; i++) sb.append('p').append(i).append('\n').append('p').append(i).append('\n');
+        Path p = file("d.txt", sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        PromptSet set = assertTimeoutPreemptively(Duration.ofSeconds(3), () -> PromptSet.load(p));
+        assertTrue(set.duplicates().size() == 100_000, "duplicates: " + set.duplicates().size());
     }
 }
