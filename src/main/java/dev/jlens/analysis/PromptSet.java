@@ -19,9 +19,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A list of prompts, loaded from a file or from the sets shipped with jlens.
@@ -47,6 +49,7 @@ import java.util.Objects;
 public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLines, List<String> duplicates) {
     private static final System.Logger LOG = System.getLogger(PromptSet.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_LOGGED_DUPLICATES = 20;
     /** The built-in sets under {@code dev/jlens/prompts/} on the classpath. */
     public static final List<String> BUILTIN = List.of("france", "neutral", "distractor");
 
@@ -94,7 +97,8 @@ public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLin
     static PromptSet parse(Path file, byte[] bytes, boolean jsonl) throws IOException {
         List<Prompt> prompts = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
-        List<String> duplicates = new ArrayList<>();
+        // a set, not a list: contains() per line on a list made many distinct duplicates quadratic
+        Set<String> duplicates = new LinkedHashSet<>();
         int skipped = 0;
         int start = 0;
         if (bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB && (bytes[2] & 0xFF) == 0xBF) {
@@ -116,8 +120,8 @@ public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLin
             }
             Prompt p = jsonl ? parseJsonLine(file, line, lineNo) : new Prompt(line.strip(), null);
             Integer first = seen.putIfAbsent(p.text(), lineNo);
-            if (first != null && !duplicates.contains(p.text())) {
-                duplicates.add(p.text());
+            // the first few are logged one by one; a record per duplicate made a large file log-bound
+            if (first != null && duplicates.add(p.text()) && duplicates.size() <= MAX_LOGGED_DUPLICATES) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: line {1} repeats the prompt of line {2}: \"{3}\"",
                         file, lineNo, first, p.text());
             }
@@ -126,10 +130,14 @@ public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLin
         if (prompts.isEmpty()) {
             throw new FormatException(file, "prompts", bytes.length == 0 ? "file is empty" : "file has no prompt, only blank lines");
         }
+        if (duplicates.size() > MAX_LOGGED_DUPLICATES) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1} distinct prompts are repeated ({2} more than logged above); see duplicates()",
+                    file, duplicates.size(), duplicates.size() - MAX_LOGGED_DUPLICATES);
+        }
         if (skipped > 0) {
             LOG.log(System.Logger.Level.INFO, "{0}: skipped {1} blank line(s)", file, skipped);
         }
-        return new PromptSet(file.toString(), prompts, skipped, duplicates);
+        return new PromptSet(file.toString(), prompts, skipped, List.copyOf(duplicates));
     }
 
     private static String decodeLine(Path file, byte[] bytes, int from, int to, int lineNo) throws FormatException {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
  *
  * <p>Coverage-guided fuzzing of one target (Jazzer fuzzes one method per JVM):
  * <pre>
- * JAZZER_FUZZ=1 mvn test -Dtest='ReaderFuzzTest#npy' -Djazzer.max_duration=3m -Djlens.fuzz.maxMillis=5000
+ * JAZZER_FUZZ=1 mvn test -Dtest='ReaderFuzzTest#npy' -Djlens.fuzz.maxMillis=5000 -Djlens.build.dir=/tmp/jlens-fuzz-build
  * </pre>
  * New coverage lands in {@code .cifuzz-corpus/} (not committed); a crashing input is written into the
  * method's inputs directory, where it then becomes a regression test. See docs/fuzzing.md.
@@ -33,6 +33,9 @@ class ReaderFuzzTest {
         // costs ~20 s per test JVM; only a fuzzing run (JAZZER_FUZZ set) gets the full instrumentation.
         if (System.getenv("JAZZER_FUZZ") == null && System.getProperty("jazzer.hooks") == null) System.setProperty("jazzer.hooks", "false");
     }
+
+    /** Per-target fuzzing time; Jazzer 0.24's JUnit runner takes it from the annotation, not from -Djazzer.max_duration. */
+    static final String FUZZ_DURATION = "90s";
 
     private static final Map<Target, AtomicInteger> REPLAYED = new EnumMap<>(Target.class);
     private static Path dir;
@@ -55,25 +58,25 @@ class ReaderFuzzTest {
         ReaderContract.check(target, input, dir);
     }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void npy(byte[] input) throws IOException { run(Target.NPY, input); }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void npz(byte[] input) throws IOException { run(Target.NPZ, input); }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void safetensors(byte[] input) throws IOException { run(Target.SAFETENSORS, input); }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void gguf(byte[] input) throws IOException { run(Target.GGUF, input); }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void promptsJsonl(byte[] input) throws IOException { run(Target.PROMPTS_JSONL, input); }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void promptsTxt(byte[] input) throws IOException { run(Target.PROMPTS_TXT, input); }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = FUZZ_DURATION)
     void saeConfig(byte[] input) throws IOException { run(Target.SAE_CONFIG, input); }
 
     static String method(Target t) {
