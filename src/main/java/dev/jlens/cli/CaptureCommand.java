@@ -25,14 +25,15 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--ubatch", defaultValue = "512", description = "tokens per compute step") int ubatch;
     @Option(names = "--seqs", defaultValue = "64", description = "most prompts per batch") int seqs;
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)") int threads;
-    @Option(names = "--gpu-layers", defaultValue = "0", description = "layers to offload to a GPU backend") int gpuLayers;
+    @Option(names = "--gpu-layers", defaultValue = "0", description = "layers to offload to a GPU backend (llama.cpp offloads the LAST layers)") int gpuLayers;
+    @Option(names = "--gpu-capture", description = "offload exactly blocks 0..layer to the GPU (needs a CUDA build); blocks above and the output stay on the CPU") boolean gpuCapture;
 
     @Override
     public Integer call() throws Exception {
         var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(seqs).withThreads(nThreads);
-        try (Model m = Model.load(model, new Model.Params(gpuLayers, true))) {
+        try (Model m = Model.load(model, gpuCapture ? Model.Params.captureOnGpu(layer) : new Model.Params(gpuLayers, true))) {
             var r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
             spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
                     r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());

@@ -2,6 +2,7 @@ package dev.jlens.llama;
 
 import dev.jlens.bindings.LlamaH;
 import dev.jlens.bindings.llama_model_params;
+import dev.jlens.bindings.llama_model_tensor_buft_override;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,8 +22,17 @@ public final class Model implements AutoCloseable {
      * How to load: {@code nGpuLayers} layers offloaded to a GPU backend (0 = CPU only; -1 = all),
      * {@code mmap} to map the file instead of reading it (pages of unused layers stay untouched).
      */
-    public record Params(int nGpuLayers, boolean mmap) {
+    public record Params(int nGpuLayers, boolean mmap, int captureOffloadLayer) {
+        public Params(int nGpuLayers, boolean mmap) { this(nGpuLayers, mmap, -1); }
+
         public static Params defaults() { return new Params(0, true); }
+
+        /**
+         * Offload only what a capture at {@code layer} computes: blocks 0..layer (and their KV cache) on the GPU,
+         * the blocks above and the (tied, duplicated) output matrix kept in CPU memory through tensor buffer-type
+         * overrides. n_gpu_layers alone would offload the LAST layers, which an early-exit capture never runs.
+         */
+        public static Params captureOnGpu(int layer) { return new Params(999, true, layer); }
     }
 
     private final Arena arena = Arena.ofShared();
@@ -70,6 +80,9 @@ public final class Model implements AutoCloseable {
             MemorySegment p = LlamaH.llama_model_default_params(a);
             llama_model_params.n_gpu_layers(p, params.nGpuLayers());
             llama_model_params.load_mode(p, params.mmap() ? LlamaH.LLAMA_LOAD_MODE_MMAP() : LlamaH.LLAMA_LOAD_MODE_NONE());
+            if (params.captureOffloadLayer() >= 0) {
+                llama_model_params.tensor_buft_overrides(p, cpuOverrides(a, params.captureOffloadLayer()));
+            }
             MemorySegment h = LlamaH.llama_model_load_from_file(a.allocateFrom(gguf.toAbsolutePath().toString()), p);
             if (h.equals(MemorySegment.NULL)) {
                 throw new LlamaException("llama_model_load_from_file", 0, gguf + ": llama.cpp could not load the model (see the native log)");
@@ -79,6 +92,31 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Path gguf) { return load(gguf, Params.defaults()); }
+
+    /** Tensor-name patterns kept in CPU memory when capturing at {@code layer} with the rest offloaded. */
+    static java.util.List<String> cpuPatterns(int layer) {
+        StringBuilder above = new StringBuilder();
+        for (int l = layer + 1; l < 256; l++) above.append(above.isEmpty() ? "" : "|").append(l);
+        return java.util.List.of("^blk\\.(" + above + ")\\.", "^token_embd\\.weight$", "^output_norm\\.weight$");
+    }
+
+    /** A NULL-terminated llama_model_tensor_buft_override array mapping {@link #cpuPatterns} to the CPU buffer type. */
+    private static MemorySegment cpuOverrides(Arena a, int layer) {
+        MemorySegment cpu = LlamaH.ggml_backend_dev_by_type(LlamaH.GGML_BACKEND_DEVICE_TYPE_CPU());
+        if (cpu.equals(MemorySegment.NULL)) throw new LlamaException("ggml_backend_dev_by_type", 0, "no CPU device");
+        MemorySegment cpuBuft = LlamaH.ggml_backend_dev_buffer_type(cpu);
+        java.util.List<String> pats = cpuPatterns(layer);
+        MemorySegment arr = llama_model_tensor_buft_override.allocateArray(pats.size() + 1, a);
+        for (int i = 0; i < pats.size(); i++) {
+            MemorySegment e = llama_model_tensor_buft_override.asSlice(arr, i);
+            llama_model_tensor_buft_override.pattern(e, a.allocateFrom(pats.get(i)));
+            llama_model_tensor_buft_override.buft(e, cpuBuft);
+        }
+        MemorySegment end = llama_model_tensor_buft_override.asSlice(arr, pats.size());
+        llama_model_tensor_buft_override.pattern(end, MemorySegment.NULL);
+        llama_model_tensor_buft_override.buft(end, MemorySegment.NULL);
+        return arr;
+    }
 
     /** Creates a context (KV cache + compute buffers) on this model; close it before the model. */
     public Context newContext(Context.Params params) {
