@@ -47,20 +47,11 @@ public final class GgmlSaeEncoder implements SaeEncoder {
         if (nTokens < 0) throw new IllegalArgumentException("nTokens must be >= 0: " + nTokens);
         if (x.byteSize() < (long) nTokens * dIn * 4)
             throw new IllegalArgumentException("x has " + x.byteSize() + " bytes; " + nTokens + " tokens x d_in " + dIn + " f32 need " + (long) nTokens * dIn * 4);
-        boolean subtract = sae.cfg().applyBDecToInput();
-        MemorySegment bDec = sae.bDec();
         List<SparseCodes> parts = new ArrayList<>();
         float[] in = new float[block * dIn];
         for (int t0 = 0; t0 < nTokens; t0 += block) {
             int n = Math.min(block, nTokens - t0);
-            for (int t = 0; t < n; t++) {
-                long base = (long) (t0 + t) * dIn;
-                for (int k = 0; k < dIn; k++) {
-                    float v = x.getAtIndex(Sae.F32, base + k);
-                    if (!Float.isFinite(v)) throw new IllegalArgumentException("x: non-finite value " + v + " at token " + (t0 + t) + ", index " + k);
-                    in[t * dIn + k] = subtract ? v - bDec.getAtIndex(Sae.F32, k) : v;
-                }
-            }
+            KernelSaeEncoder.loadInput(sae, x, t0, n, in);
             MemorySegment dense = graph.encode(MemorySegment.ofArray(in), n);
             int[][] idx = new int[n][];
             float[][] val = new float[n][];

@@ -34,25 +34,34 @@ abstract sealed class KernelSaeEncoder implements SaeEncoder permits ScalarSaeEn
         if (nTokens < 0) throw new IllegalArgumentException("nTokens must be >= 0: " + nTokens);
         if (x.byteSize() < (long) nTokens * dIn * 4)
             throw new IllegalArgumentException("x has " + x.byteSize() + " bytes; " + nTokens + " tokens x d_in " + dIn + " f32 need " + (long) nTokens * dIn * 4);
-        boolean subtract = sae.cfg().applyBDecToInput();
-        MemorySegment bDec = sae.bDec();
         List<SparseCodes> parts = new ArrayList<>();
         int block = options.tokenBlock();
         float[] buf = new float[block * dIn];
         for (int t0 = 0; t0 < nTokens; t0 += block) {
             int n = Math.min(block, nTokens - t0);
-            for (int t = 0; t < n; t++) {
-                long base = (long) (t0 + t) * dIn;
-                for (int k = 0; k < dIn; k++) {
-                    float v = x.getAtIndex(Sae.F32, base + k);
-                    if (!Float.isFinite(v)) throw new IllegalArgumentException("x: non-finite value " + v + " at token " + (t0 + t) + ", index " + k);
-                    buf[t * dIn + k] = subtract ? v - bDec.getAtIndex(Sae.F32, k) : v;
-                }
-            }
+            loadInput(sae, x, t0, n, buf);
             TiledEncoder.Result r = tiles.encodeBlock(buf, n);
             parts.add(SparseCodes.of(sae.dSae(), r.indices(), r.values()));
         }
         return parts.isEmpty() ? SparseCodes.empty(sae.dSae()) : parts.size() == 1 ? parts.get(0) : SparseCodes.merge(parts);
+    }
+
+    /**
+     * Copies tokens [t0, t0+n) of x into {@code buf} as the encoder's input: checked finite, minus b_dec when the
+     * SAE's config says apply_b_dec_to_input (never for Gemma Scope).
+     */
+    static void loadInput(Sae sae, MemorySegment x, int t0, int n, float[] buf) {
+        int dIn = sae.dIn();
+        boolean subtract = sae.cfg().applyBDecToInput();
+        MemorySegment bDec = sae.bDec();
+        for (int t = 0; t < n; t++) {
+            long base = (long) (t0 + t) * dIn;
+            for (int k = 0; k < dIn; k++) {
+                float v = x.getAtIndex(Sae.F32, base + k);
+                if (!Float.isFinite(v)) throw new IllegalArgumentException("x: non-finite value " + v + " at token " + (t0 + t) + ", index " + k);
+                buf[t * dIn + k] = subtract ? v - bDec.getAtIndex(Sae.F32, k) : v;
+            }
+        }
     }
 
     @Override
