@@ -3,6 +3,7 @@ package dev.jlens.cli;
 import dev.jlens.analysis.PromptSet;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
+import dev.jlens.isolated.IsolatedCapture;
 import dev.jlens.pipeline.CaptureJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,17 +27,23 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--seqs", defaultValue = "64", description = "most prompts per batch") int seqs;
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)") int threads;
     @Option(names = "--gpu-layers", defaultValue = "0", description = "layers to offload to a GPU backend") int gpuLayers;
+    @Option(names = "--isolated", description = "run llama.cpp in a worker process: a native abort fails this command (exit 1) instead of killing it") boolean isolated;
 
     @Override
     public Integer call() throws Exception {
         var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(seqs).withThreads(nThreads);
-        try (Model m = Model.load(model, new Model.Params(gpuLayers, true))) {
-            var r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
-            spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
-                    r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());
+        CaptureJob.Result r;
+        if (isolated) {
+            r = IsolatedCapture.run(model, texts, layer, out, p, gpuLayers, IsolatedCapture.Options.defaults());
+        } else {
+            try (Model m = Model.load(model, new Model.Params(gpuLayers, true))) {
+                r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
+            }
         }
+        spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
+                r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());
         return 0;
     }
 }

@@ -78,6 +78,7 @@ public final class Context implements AutoCloseable {
     private volatile boolean abortRequested;
     private volatile boolean closed;
     private ResidualTap activeTap;           // read by the upcall on the decoding thread
+    private volatile Runnable evalHook;      // fault injection for tests only (see evalHookForTests)
 
     Context(Model model, Params params) {
         this.model = model;
@@ -254,7 +255,7 @@ public final class Context implements AutoCloseable {
             enter();
             try {
                 fillBatch(prompts, from, to, nTokens, outputsFor(spec), prompt, pos, tok);
-                tap.reset(dest, nTokens);
+                tap.reset(dest, nTokens, evalHook);
                 LlamaH.llama_memory_clear(LlamaH.llama_get_memory(handle), true);
                 activeTap = tap;
                 int rc;
@@ -399,6 +400,16 @@ public final class Context implements AutoCloseable {
     void steeringClosed(Steering s) {
         if (activeSteering == s) activeSteering = null;
     }
+
+    /**
+     * Test-only fault injection: {@code hook} runs inside the eval-callback upcall, on the decoding thread,
+     * each time a captured layer's tensor arrives (before it is copied). A hook that throws proves the
+     * upcall's exception path; one that blocks lets a test land a close() inside a decode. Null removes it.
+     */
+    void evalHookForTests(Runnable hook) { this.evalHook = hook; }
+
+    /** Whether a cancel (or a close from another thread) has been requested; for tests. */
+    boolean abortRequested() { return abortRequested; }
 
     /** Asks a running decode on this context to stop (llama.cpp's abort callback); it fails with a cancellation. */
     public void cancel() { abortRequested = true; }

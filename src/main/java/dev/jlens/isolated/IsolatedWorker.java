@@ -1,0 +1,63 @@
+package dev.jlens.isolated;
+
+import dev.jlens.bindings.LlamaH;
+import dev.jlens.bindings.ggml_init_params;
+import dev.jlens.formats.FormatException;
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+import dev.jlens.pipeline.CaptureJob;
+import dev.jlens.pipeline.Json;
+import dev.jlens.pipeline.Progress;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * The worker process of {@link IsolatedCapture}: {@code IsolatedWorker <request.json> <outDir>}. Exit codes:
+ * 0 done, 2 bad input, 1 failed run (each failure prints one line starting with "jlens-worker: "); a native
+ * abort ends it with 134 before it can say anything.
+ */
+public final class IsolatedWorker {
+    private IsolatedWorker() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        if (args.length != 2) {
+            System.err.println(IsolatedCapture.ERROR_PREFIX + "usage: IsolatedWorker <request.json> <outDir>");
+            return 2;
+        }
+        try {
+            IsolatedCapture.Request r = Json.MAPPER.readValue(Path.of(args[0]).toFile(), IsolatedCapture.Request.class);
+            Context.Params p = Context.Params.defaults().withCtx(r.nCtx()).withUbatch(r.nUbatch()).withSeqMax(r.nSeqMax()).withThreads(r.nThreads());
+            try (Model m = Model.load(Path.of(r.model()), new Model.Params(r.gpuLayers(), true))) {
+                if (r.abortAfterLoad()) abortInNative();
+                CaptureJob.run(m, r.prompts(), r.layer(), Path.of(args[1]), p, Progress.NONE);
+            }
+            return 0;
+        } catch (FormatException | IllegalArgumentException | java.nio.file.NoSuchFileException e) {
+            System.err.println(IsolatedCapture.ERROR_PREFIX + e.getMessage());
+            return 2;
+        } catch (Exception | Error e) {
+            System.err.println(IsolatedCapture.ERROR_PREFIX + e);
+            return 1;
+        }
+    }
+
+    /** A real GGML_ASSERT (ggml_new_tensor_impl: type < GGML_TYPE_COUNT), reached through the bindings. */
+    private static void abortInNative() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(ggml_init_params.layout());
+            ggml_init_params.mem_size(params, 1 << 16);
+            ggml_init_params.mem_buffer(params, MemorySegment.NULL);
+            ggml_init_params.no_alloc(params, true);
+            MemorySegment ctx = LlamaH.ggml_init(params);
+            System.err.println("jlens-worker: abortAfterLoad requested: calling ggml_new_tensor_1d with an invalid type");
+            LlamaH.ggml_new_tensor_1d(ctx, 1_000_000, 1);
+            LlamaH.ggml_free(ctx); // not reached while upstream asserts
+        }
+    }
+}
