@@ -33,7 +33,7 @@ final class CaptureCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(seqs).withThreads(nThreads);
+        Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(nThreads);
         CaptureJob.Result r;
         if (isolated) {
             r = IsolatedCapture.run(model, texts, layer, out, p, gpuLayers, IsolatedCapture.Options.defaults());

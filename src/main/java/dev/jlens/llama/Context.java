@@ -38,6 +38,8 @@ public final class Context implements AutoCloseable {
             if (nCtx < 1) throw new IllegalArgumentException("nCtx must be >= 1, got " + nCtx);
             if (nUbatch < 1 || nUbatch > nCtx) throw new IllegalArgumentException("nUbatch must be in [1, nCtx=" + nCtx + "], got " + nUbatch);
             if (nSeqMax < 1 || nSeqMax > 256) throw new IllegalArgumentException("nSeqMax must be in [1, 256], got " + nSeqMax);
+            // llama.cpp reserves max(n_outputs, n_seq_max) output rows and GGML_ASSERTs that this fits n_batch (= nCtx)
+            if (nSeqMax > nCtx) throw new IllegalArgumentException("nSeqMax (" + nSeqMax + ") must not exceed nCtx (" + nCtx + ")");
             if (nThreads < 1) throw new IllegalArgumentException("nThreads must be >= 1, got " + nThreads);
         }
 
@@ -45,7 +47,7 @@ public final class Context implements AutoCloseable {
             return new Params(2048, 512, 64, Runtime.getRuntime().availableProcessors(), false, false, true);
         }
 
-        public Params withCtx(int n) { return new Params(n, Math.min(nUbatch, n), nSeqMax, nThreads, f32KvCache, flashAttn, tap); }
+        public Params withCtx(int n) { return new Params(n, Math.min(nUbatch, n), Math.min(nSeqMax, Math.max(1, n)), nThreads, f32KvCache, flashAttn, tap); }
         public Params withUbatch(int n) { return new Params(nCtx, n, nSeqMax, nThreads, f32KvCache, flashAttn, tap); }
         public Params withSeqMax(int n) { return new Params(nCtx, nUbatch, n, nThreads, f32KvCache, flashAttn, tap); }
         public Params withThreads(int n) { return new Params(nCtx, nUbatch, nSeqMax, n, f32KvCache, flashAttn, tap); }

@@ -87,6 +87,14 @@ class NativeLifetimeTest {
     }
 
     @Test
+    void moreSequencesThanContextTokensIsRejectedInJavaBecauseLlamaCppWouldAbort() {
+        // found by this suite: n_ctx=32 with n_seq_max=64 hit GGML_ASSERT(n_outputs_max <= cparams.n_outputs_max) and killed the JVM
+        var e = assertThrows(IllegalArgumentException.class, () -> new Context.Params(32, 32, 64, 2, false, false, true));
+        assertTrue(e.getMessage().contains("nSeqMax (64) must not exceed nCtx (32)"), e.getMessage());
+        assertEquals(32, Context.Params.defaults().withCtx(32).nSeqMax(), "withCtx clamps the default of 64 sequences");
+    }
+
+    @Test
     void doubleCloseIsANoOpAndEveryUseAfterCloseThrowsIllegalState() {
         Context ctx = newContext();
         ctx.close();
