@@ -1,16 +1,13 @@
 package dev.jlens.isolated;
 
-import dev.jlens.bindings.LlamaH;
-import dev.jlens.bindings.ggml_init_params;
 import dev.jlens.formats.FormatException;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
+import dev.jlens.llama.NativeProbe;
 import dev.jlens.pipeline.CaptureJob;
 import dev.jlens.pipeline.Json;
 import dev.jlens.pipeline.Progress;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /**
@@ -49,15 +46,7 @@ public final class IsolatedWorker {
 
     /** A real GGML_ASSERT (ggml_new_tensor_impl: type < GGML_TYPE_COUNT), reached through the bindings. */
     private static void abortInNative() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = a.allocate(ggml_init_params.layout());
-            ggml_init_params.mem_size(params, 1 << 16);
-            ggml_init_params.mem_buffer(params, MemorySegment.NULL);
-            ggml_init_params.no_alloc(params, true);
-            MemorySegment ctx = LlamaH.ggml_init(params);
-            System.err.println("jlens-worker: abortAfterLoad requested: calling ggml_new_tensor_1d with an invalid type");
-            LlamaH.ggml_new_tensor_1d(ctx, 1_000_000, 1);
-            LlamaH.ggml_free(ctx); // not reached while upstream asserts
-        }
+        System.err.println("jlens-worker: abortAfterLoad requested: calling ggml_new_tensor_1d with an invalid type");
+        NativeProbe.newTensor1d(1_000_000);
     }
 }
