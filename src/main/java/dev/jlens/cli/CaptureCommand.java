@@ -3,6 +3,7 @@ package dev.jlens.cli;
 import dev.jlens.analysis.PromptSet;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
+import dev.jlens.isolated.IsolatedCapture;
 import dev.jlens.pipeline.CaptureJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,17 +28,24 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)") int threads;
     @Option(names = "--gpu-layers", defaultValue = "0", description = "layers to offload to a GPU backend (llama.cpp offloads the LAST layers)") int gpuLayers;
     @Option(names = "--gpu-capture", description = "offload exactly blocks 0..layer to the GPU (needs a CUDA build); blocks above and the output stay on the CPU") boolean gpuCapture;
+    @Option(names = "--isolated", description = "run llama.cpp in a worker process: a native abort fails this command (exit 1) instead of killing it") boolean isolated;
 
     @Override
     public Integer call() throws Exception {
         var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(seqs).withThreads(nThreads);
-        try (Model m = Model.load(model, gpuCapture ? Model.Params.captureOnGpu(layer) : new Model.Params(gpuLayers, true))) {
-            var r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
-            spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
-                    r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());
+        Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(nThreads);
+        CaptureJob.Result r;
+        if (isolated) {
+            if (gpuCapture) throw new IllegalArgumentException("--gpu-capture is not supported with --isolated");
+            r = IsolatedCapture.run(model, texts, layer, out, p, gpuLayers, IsolatedCapture.Options.defaults());
+        } else {
+            try (Model m = Model.load(model, gpuCapture ? Model.Params.captureOnGpu(layer) : new Model.Params(gpuLayers, true))) {
+                r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
+            }
         }
+        spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
+                r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());
         return 0;
     }
 }

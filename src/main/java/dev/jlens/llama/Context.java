@@ -38,6 +38,8 @@ public final class Context implements AutoCloseable {
             if (nCtx < 1) throw new IllegalArgumentException("nCtx must be >= 1, got " + nCtx);
             if (nUbatch < 1 || nUbatch > nCtx) throw new IllegalArgumentException("nUbatch must be in [1, nCtx=" + nCtx + "], got " + nUbatch);
             if (nSeqMax < 1 || nSeqMax > 256) throw new IllegalArgumentException("nSeqMax must be in [1, 256], got " + nSeqMax);
+            // llama.cpp reserves max(n_outputs, n_seq_max) output rows and GGML_ASSERTs that this fits n_batch (= nCtx)
+            if (nSeqMax > nCtx) throw new IllegalArgumentException("nSeqMax (" + nSeqMax + ") must not exceed nCtx (" + nCtx + ")");
             if (nThreads < 1) throw new IllegalArgumentException("nThreads must be >= 1, got " + nThreads);
         }
 
@@ -45,7 +47,7 @@ public final class Context implements AutoCloseable {
             return new Params(2048, 512, 64, Runtime.getRuntime().availableProcessors(), false, false, true);
         }
 
-        public Params withCtx(int n) { return new Params(n, Math.min(nUbatch, n), nSeqMax, nThreads, f32KvCache, flashAttn, tap); }
+        public Params withCtx(int n) { return new Params(n, Math.min(nUbatch, n), Math.min(nSeqMax, Math.max(1, n)), nThreads, f32KvCache, flashAttn, tap); }
         public Params withUbatch(int n) { return new Params(nCtx, n, nSeqMax, nThreads, f32KvCache, flashAttn, tap); }
         public Params withSeqMax(int n) { return new Params(nCtx, nUbatch, n, nThreads, f32KvCache, flashAttn, tap); }
         public Params withThreads(int n) { return new Params(nCtx, nUbatch, nSeqMax, n, f32KvCache, flashAttn, tap); }
@@ -78,6 +80,7 @@ public final class Context implements AutoCloseable {
     private volatile boolean abortRequested;
     private volatile boolean closed;
     private ResidualTap activeTap;           // read by the upcall on the decoding thread
+    private volatile Runnable evalHook;      // fault injection for tests only (see evalHookForTests)
 
     Context(Model model, Params params) {
         this.model = model;
@@ -254,7 +257,7 @@ public final class Context implements AutoCloseable {
             enter();
             try {
                 fillBatch(prompts, from, to, nTokens, outputsFor(spec), prompt, pos, tok);
-                tap.reset(dest, nTokens);
+                tap.reset(dest, nTokens, evalHook);
                 LlamaH.llama_memory_clear(LlamaH.llama_get_memory(handle), true);
                 activeTap = tap;
                 int rc;
@@ -399,6 +402,16 @@ public final class Context implements AutoCloseable {
     void steeringClosed(Steering s) {
         if (activeSteering == s) activeSteering = null;
     }
+
+    /**
+     * Test-only fault injection: {@code hook} runs inside the eval-callback upcall, on the decoding thread,
+     * each time a captured layer's tensor arrives (before it is copied). A hook that throws proves the
+     * upcall's exception path; one that blocks lets a test land a close() inside a decode. Null removes it.
+     */
+    void evalHookForTests(Runnable hook) { this.evalHook = hook; }
+
+    /** Whether a cancel (or a close from another thread) has been requested; for tests. */
+    boolean abortRequested() { return abortRequested; }
 
     /** Asks a running decode on this context to stop (llama.cpp's abort callback); it fails with a cancellation. */
     public void cancel() { abortRequested = true; }

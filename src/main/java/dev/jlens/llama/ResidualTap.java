@@ -45,6 +45,7 @@ final class ResidualTap {
     private int error;
     private long errA, errB;
     private Throwable thrown;
+    private Runnable hook;               // test fault injection: runs before each copy, inside the upcall
 
     ResidualTap(int[] layers, boolean earlyExit, int nEmbd, MemorySegment staging, long stagingRows) {
         this.layers = layers.clone();
@@ -64,7 +65,8 @@ final class ResidualTap {
     }
 
     /** Points the tap at fresh destination buffers (one per layer) before a decode. */
-    void reset(MemorySegment[] destPerLayer, long capacityRows) {
+    void reset(MemorySegment[] destPerLayer, long capacityRows, Runnable hook) {
+        this.hook = hook;
         this.dest = destPerLayer;
         this.capacityRows = capacityRows;
         java.util.Arrays.fill(rowsDone, 0);
@@ -82,6 +84,7 @@ final class ResidualTap {
             if (ask) return li >= 0 && error == OK;
             if (li < 0) return true;
             if (error != OK) return false;
+            if (hook != null) hook.run();
             return copy(t, addr, li);
         } catch (Throwable e) {
             if (error == OK) { error = ERR_THROWN; thrown = e; }
