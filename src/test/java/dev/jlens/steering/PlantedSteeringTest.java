@@ -99,6 +99,17 @@ class PlantedSteeringTest {
                     c.targetFine().mean(), c.targetFacetRate().mean(), c.perplexity().mean(), c.repetition().mean());
         }
         System.out.println(a.result().verdict().sentence());
+        // Measured on this toy: the re-encoded concept score saturates at the planted level (~9.2) from 4x on and the
+        // lexicon rate is not monotone (0.60, 0.66, 0.25 at 4/8/16x); what holds at every steered strength is that
+        // coarse steering makes France text and an equal-norm random direction never does.
+        SteeringExperiment.Cell none = SteeringExperiment.find(cells, SteeringExperiment.NONE, 0);
+        for (double s : new double[] {4, 8, 16}) {
+            SteeringExperiment.Cell c = SteeringExperiment.find(cells, "coarse", s), r = SteeringExperiment.find(cells, "random", s);
+            assertTrue(c.concept().mean() > none.concept().mean() + 5, "coarse x" + s + " concept " + c.concept());
+            assertTrue(c.concept().ciLow() > r.concept().ciHigh(), "coarse x" + s + " vs random concept " + r.concept());
+            assertTrue(c.franceRate().mean() > r.franceRate().mean() + 0.2, "coarse x" + s + " France rate " + c.franceRate() + " vs random " + r.franceRate());
+            assertEquals(0.0, r.franceRate().mean(), "a random direction writes no France word at x" + s);
+        }
         SteeringExperiment.Outcome b = SteeringExperiment.run(config(plan, truth.hookLayer(), tmp.resolve("b")), Progress.NONE);
         assertEquals(-1L, Files.mismatch(tmp.resolve("a/steering.json"), tmp.resolve("b/steering.json")), "same seed, same steering.json");
         assertEquals(-1L, Files.mismatch(tmp.resolve("a/generations.csv"), tmp.resolve("b/generations.csv")));
