@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** Entry point of the jlens command line. Exit codes: 0 ok, 1 failed run, 2 bad input. */
 @Command(name = "jlens", mixinStandardHelpOptions = true, version = "jlens 0.1.0",
         description = "Look inside Gemma 2 at layer 12: capture the residual stream with llama.cpp and decompose it with sparse autoencoders.",
-        subcommands = {FranceCommand.class, AnalysisCommands.Contrast.class, AnalysisCommands.Crossmap.class, AnalysisCommands.Report.class, InfoCommand.class, CaptureCommand.class, ToyModelCommand.class, ToySaeCommand.class, EncodeCommand.class})
+        subcommands = {FranceCommand.class, SteerCommand.class, AnalysisCommands.Contrast.class, AnalysisCommands.Crossmap.class,
+                AnalysisCommands.Report.class, InfoCommand.class, CaptureCommand.class, ToyModelCommand.class, ToySaeCommand.class,
+                EncodeCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

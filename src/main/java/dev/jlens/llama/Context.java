@@ -385,6 +385,53 @@ public final class Context implements AutoCloseable {
         });
     }
 
+    /**
+     * Teacher-forced logits of a whole sequence (fresh sequence, one decode): row i is the next-token
+     * distribution after tokens[0..i], so row i scores tokens[i+1]. Honours an active steering scope.
+     * Memory is tokens x n_vocab floats: meant for short scored continuations, not whole documents.
+     */
+    public float[][] logitsForSequence(int[] tokens) {
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to score");
+        return exclusive(() -> {
+            clearMemory();
+            decodeAll(tokens);
+            int nVocab = model.vocab().size();
+            float[][] out = new float[tokens.length][];
+            for (int i = 0; i < tokens.length; i++) {
+                MemorySegment l = LlamaH.llama_get_logits_ith(handle, i);
+                if (l.equals(MemorySegment.NULL)) throw new LlamaException("llama_get_logits_ith", i, "no logits for position " + i);
+                out[i] = l.reinterpret(4L * nVocab).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            }
+            return out;
+        });
+    }
+
+    /** Like {@link #decodeSequence} from position 0, but every token is an output (has logits). */
+    private void decodeAll(int[] tokens) {
+        if (tokens.length > params.nCtx()) {
+            throw new IllegalArgumentException("sequence of " + tokens.length + " tokens exceeds the context of " + params.nCtx() + " tokens");
+        }
+        Vocab v = model.vocab();
+        for (int t : tokens) v.checkToken(t);
+        MemorySegment tk = llama_batch.token(batch).reinterpret(4L * params.nCtx());
+        MemorySegment ps = llama_batch.pos(batch).reinterpret(4L * params.nCtx());
+        MemorySegment ns = llama_batch.n_seq_id(batch).reinterpret(4L * params.nCtx());
+        MemorySegment sq = llama_batch.seq_id(batch).reinterpret(ADDRESS.byteSize() * params.nCtx());
+        MemorySegment lg = llama_batch.logits(batch).reinterpret(params.nCtx());
+        for (int i = 0; i < tokens.length; i++) {
+            tk.setAtIndex(JAVA_INT, i, tokens[i]);
+            ps.setAtIndex(JAVA_INT, i, i);
+            ns.setAtIndex(JAVA_INT, i, 1);
+            sq.getAtIndex(ADDRESS, i).reinterpret(4).set(JAVA_INT, 0, 0);
+            lg.set(JAVA_BYTE, i, (byte) 1);
+        }
+        llama_batch.n_tokens(batch, tokens.length);
+        int rc = LlamaH.llama_decode(handle, batch);
+        if (abortRequested && rc == 2) throw new Status.CancelledException("decode cancelled");
+        Status.checkDecode(rc);
+    }
+
     private Steering activeSteering;
 
     /**
