@@ -62,7 +62,7 @@ step() { # name args... : one driver run, skipped when its result exists
   "${java[@]}" dev.jlens.bench.Bench "$@" label="$name" out="$R/$name.json"
 }
 
-if [ "$mode" = quick ]; then runs=3; pp=256; lbreps=2; ovt=128; enc16=256; caps=(64); e2e=(25:1 25:4); fine=16k
+if [ "$mode" = quick ]; then runs=3; pp=256; lbreps=2; ovt=32; enc16=256; caps=(64); e2e=(10:1 10:4); fine=16k
 else runs=5; pp=512; lbreps=5; ovt=512; enc16=1024; caps=(64 256); e2e=(200:1 200:4); fine=262k; fi
 
 step peak peak threads="$T" runs="$runs"
