@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Performance benchmarks: capture vs llama-bench, eval-callback overhead, SAE encode vs FMA peak, France
+# experiment memory and wall time. Writes docs/benchmarks.md from the measurements of this run.
+# Usage: scripts/bench.sh [--quick] [--fresh]
+#   --quick  fewer runs, 16k SAE only, fewer prompts (under ~10 minutes on 2 cores)
+#   --fresh  forget cached results of this mode (generated model/SAE files are always reused)
+# Environment: JLENS_BENCH_DIR (default $JLENS_CACHE/bench: generated inputs, results, bench native build),
+#   JLENS_BENCH_THREADS (default nproc), JLENS_NATIVE_DIR (libllama to benchmark; default: the bench build).
+# Resumable: each measurement is one JSON under results-<mode>/ and is skipped when present.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+select_jdk
+
+mode=full; fresh=0
+for a in "$@"; do
+  case "$a" in
+    --quick) mode=quick ;;
+    --fresh) fresh=1 ;;
+    *) die "unknown option $a (use --quick, --fresh)" ;;
+  esac
+done
+B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
+R="$B/results-$mode"
+T="${JLENS_BENCH_THREADS:-$(nproc)}"
+[ "$fresh" = 1 ] && rm -rf "$R"
+mkdir -p "$R" "$B/layer_12"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# llama-bench and the libraries from one build of the pinned source (kept out of native/lib, which tests use)
+native="${JLENS_NATIVE_DIR:-$B/native}"
+if [ -z "${JLENS_NATIVE_DIR:-}" ] && [ ! -x "$native/llama-bench" ]; then
+  echo "bench: building llama.cpp with llama-bench into $native (first run only)..." >&2
+  JLENS_NATIVE_OUT="$native" "$JLENS_ROOT/scripts/build-native.sh" --bench-tools >"$B/build-native.log" 2>&1 \
+    || die "llama.cpp bench build failed (log: $B/build-native.log)"
+fi
+[ -f "$native/libllama.so" ] || die "no libllama.so in $native"
+
+jar="$JLENS_ROOT/target/jlens-0.1.0-SNAPSHOT.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$JLENS_ROOT/src/main" "$JLENS_ROOT/bindings" "$JLENS_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]; then
+  (cd "$JLENS_ROOT" && mvn -q -B -DskipTests package >&2) || die "build failed"
+fi
+# the same JVM flags as scripts/jlens
+java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector ${JLENS_JAVA_OPTS:-}
+      -Djlens.native.dir="$native" -Djlens.project.dir="$JLENS_ROOT" -cp "$jar:$JLENS_ROOT/target/lib/*")
+cli() { "${java[@]}" dev.jlens.cli.Main "$@"; }
+
+# inputs, generated once and reused (a Q8_0 2B-shaped model is ~2.8 GB, a 262k f32 SAE ~4.8 GB)
+model="$B/gemma2-2b-shape-q8_0.gguf"
+[ -f "$model" ] || cli toy-model --kind gemma2-2b-shape --type q8_0 --out "$model" >&2
+sae() { # width dsae -> Gemma Scope f32 npz and SAELens bf16 dir under layer_12 (the hook layer is read from there)
+  local d="$B/layer_12/width_$1"
+  [ -f "$d-f32/params.npz" ] || { mkdir -p "$d-f32"; cli toy-sae --d-sae "$2" --npz "$d-f32/params.npz" >&2; }
+  [ -f "$d-bf16/cfg.json" ] || cli toy-sae --d-sae "$2" --bf16 --saelens "$d-bf16" >&2
+}
+sae 16k 16384
+[ "$mode" = full ] && sae 262k 262144
+
+step() { # name args... : one driver run, skipped when its result exists
+  local name=$1; shift
+  [ -f "$R/$name.json" ] && { echo "bench: $name (cached)" >&2; return 0; }
+  echo "bench: $name..." >&2
+  "${java[@]}" dev.jlens.bench.Bench "$@" label="$name" out="$R/$name.json"
+}
+
+if [ "$mode" = quick ]; then runs=3; pp=256; lbreps=2; ovt=32; enc16=256; caps=(64); e2e=(10:1 10:4); fine=16k
+else runs=5; pp=512; lbreps=5; ovt=512; enc16=1024; caps=(64 256); e2e=(200:1 200:4); fine=262k; fi
+
+step peak peak threads="$T" runs="$runs"
+if [ -x "$native/llama-bench" ] && [ ! -f "$R/llama-bench.json" ]; then
+  echo "bench: llama-bench pp$pp..." >&2
+  LD_LIBRARY_PATH="$native" "$native/llama-bench" -m "$model" -p "$pp" -n 0 -t "$T" -r "$lbreps" -o json >"$R/llama-bench.json.tmp" \
+    && mv "$R/llama-bench.json.tmp" "$R/llama-bench.json"
+elif [ ! -x "$native/llama-bench" ]; then
+  echo "bench: no llama-bench in $native: the report uses the tap=false decode of the overhead run as the pp baseline" >&2
+fi
+for n in "${caps[@]}"; do step "capture-$n" capture model="$model" prompts="$n" threads="$T" runs="$runs"; done
+step overhead overhead model="$model" tokens="$ovt" threads="$T" runs="$runs"
+for w in 16k $([ "$mode" = full ] && echo 262k); do
+  tok=$enc16; [ "$w" = 262k ] && tok=$((enc16 / 8))
+  for fmt in f32 bf16; do
+    s="$B/layer_12/width_$w-$fmt"; [ "$fmt" = f32 ] && s="$s/params.npz"
+    for k in vector ggml; do step "encode-$w-$fmt-$k" encode sae="$s" kind="$k" tokens="$tok" threads="$T" runs="$runs"; done
+  done
+done
+for spec in "${e2e[@]}"; do
+  limit=${spec%%:*}; rep=${spec##*:}; name="e2e-$((2 * limit * rep))"
+  [ -f "$R/$name.json" ] && { echo "bench: $name (cached)" >&2; continue; }
+  echo "bench: $name (France experiment, $((2 * limit * rep)) prompts)..." >&2
+  /usr/bin/time -f '%M' -o "$R/$name.time" "${java[@]}" dev.jlens.bench.Bench e2e model="$model" \
+    coarse="$B/layer_12/width_16k-f32/params.npz" fine="$B/layer_12/width_$fine-f32/params.npz" limit="$limit" repeat="$rep" \
+    threads="$T" work="$B/work-$name" label="$name" out="$R/$name.json"
+done
+
+{
+  echo "mode=$mode"
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+  echo "simd=$(grep -o -w -E 'avx2|fma|avx512f|avx512bw|avx512_bf16|avx_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  echo "nproc=$(nproc)"
+  echo "memory=$(free -g | awk '/^Mem:/ {print $2 " GiB total, " $7 " GiB available"}')"
+  echo "jdk=$("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | tr -d '"')"
+  echo "llama_commit=$(pin commit)"
+  echo "threads=$T"
+  echo "load_start=$load_start"
+  echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$R/env.properties"
+"${java[@]}" dev.jlens.bench.Bench report results="$R" out="$JLENS_ROOT/docs/benchmarks.md"
+echo "bench: wrote $JLENS_ROOT/docs/benchmarks.md ($mode mode)" >&2
