@@ -46,6 +46,23 @@ public final class Json {
                 if (!Float.isFinite(v)) g.writeNull(); else g.writeNumber(v);
             }
         });
+        // primitive arrays (matrices, PCA ratios) bypass the element serializers above
+        finite.addSerializer(double[].class, new StdSerializer<>(double[].class) {
+            @Override
+            public void serialize(double[] v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
+                g.writeStartArray(v, v.length);
+                for (double d : v) if (Double.isFinite(d)) g.writeNumber(d); else g.writeNull();
+                g.writeEndArray();
+            }
+        });
+        finite.addSerializer(float[].class, new StdSerializer<>(float[].class) {
+            @Override
+            public void serialize(float[] v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
+                g.writeStartArray(v, v.length);
+                for (float d : v) if (Float.isFinite(d)) g.writeNumber(d); else g.writeNull();
+                g.writeEndArray();
+            }
+        });
         return JsonMapper.builder()
                 .addModule(finite)
                 .enable(SerializationFeature.INDENT_OUTPUT)
