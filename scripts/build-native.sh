@@ -24,6 +24,14 @@ commit=$(pin commit)
 build="$JLENS_CACHE/build/llama-${commit:0:12}-$key"
 out="${JLENS_NATIVE_OUT:-$(native_lib_dir)}"
 stamp="$build/.jlens-built"
+# a build folder configured from another checkout cannot be reused by CMake: start it afresh
+if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$JLENS_ROOT" "$build/CMakeCache.txt"; then
+  if [ -f "$stamp" ] && [ -d "$build/bin" ]; then
+    : # finished build: its libraries do not depend on where the sources were
+  else
+    rm -rf "$build"
+  fi
+fi
 if [ ! -f "$stamp" ]; then
   mkdir -p "$build"
   command -v cmake >/dev/null || die "cmake is needed (apt-get install cmake)"
