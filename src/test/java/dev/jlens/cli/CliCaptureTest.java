@@ -26,32 +26,20 @@ class CliCaptureTest {
     @TempDir static Path dir;
     static Path model;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream o = System.out, e = System.err;
-        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, bo.toString(StandardCharsets.UTF_8), be.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(o);
-            System.setErr(e);
-        }
+    static CliRunner.Run run(String... args) {
+        return CliRunner.run(args);
     }
 
     @BeforeAll
     static void makeModel() {
         model = dir.resolve("tiny.gguf");
-        Run r = run("toy-model", "--kind", "tiny", "--out", model.toString());
+        CliRunner.Run r = run("toy-model", "--kind", "tiny", "--out", model.toString());
         assertEquals(0, r.code(), r.err());
     }
 
     @Test
     void infoPrintsTheValidatedHeader() {
-        Run r = run("info", model.toString());
+        CliRunner.Run r = run("info", model.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("architecture  gemma2") && r.out().contains("layers        14") && r.out().contains("d_model       64"), r.out());
     }
@@ -60,7 +48,7 @@ class CliCaptureTest {
     void infoOnACorruptFileExitsWithTwoAndNamesTheFile() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
-        Run r = run("info", bad.toString());
+        CliRunner.Run r = run("info", bad.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("bad.gguf"), r.err());
     }
@@ -70,7 +58,7 @@ class CliCaptureTest {
         Path prompts = dir.resolve("p.txt");
         Files.writeString(prompts, "The capital of France is Paris.\n\nA short walk by the river.\nBread and cheese\n");
         Path out = dir.resolve("cap");
-        Run r = run("capture", "--model", model.toString(), "--layer", "12", "--prompts", prompts.toString(), "--out", out.toString(),
+        CliRunner.Run r = run("capture", "--model", model.toString(), "--layer", "12", "--prompts", prompts.toString(), "--out", out.toString(),
                 "--ubatch", "4", "--threads", "2");
         assertEquals(0, r.code(), r.err());
         List<int[]> toks = new ArrayList<>();
@@ -95,7 +83,7 @@ class CliCaptureTest {
         Path npz = dir.resolve("sae/layer_12/width_256/params.npz");
         assertEquals(0, run("toy-sae", "--d-in", "64", "--d-sae", "256", "--l0", "20", "--npz", npz.toString()).code());
         Path enc = dir.resolve("enc");
-        Run e = run("encode", "--sae", npz.toString(), "--activations", out.resolve("activations.npy").toString(), "--out", enc.toString(), "--encoder", "vector");
+        CliRunner.Run e = run("encode", "--sae", npz.toString(), "--activations", out.resolve("activations.npy").toString(), "--out", enc.toString(), "--encoder", "vector");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("3 BOS rows excluded"), e.out());
         String metrics = Files.readString(enc.resolve("metrics.json"));
@@ -109,9 +97,9 @@ class CliCaptureTest {
     void quantizedToyModelsLoadAndCapture() throws Exception {
         for (String type : List.of("q8_0", "q4_0")) {
             Path q = dir.resolve("tiny-" + type + ".gguf");
-            Run r = run("toy-model", "--kind", "tiny", "--type", type, "--out", q.toString());
+            CliRunner.Run r = run("toy-model", "--kind", "tiny", "--type", type, "--out", q.toString());
             assertEquals(0, r.code(), r.err());
-            Run info = run("info", q.toString());
+            CliRunner.Run info = run("info", q.toString());
             assertTrue(info.out().contains(type.toUpperCase()), info.out());
             try (Model m = Model.load(q); Context c = m.newContext(Context.Params.defaults().withCtx(128).withThreads(2));
                  Activations a = c.capture(List.of(m.vocab().tokenize("the capital of France")), Context.CaptureSpec.layer(12))) {
@@ -125,11 +113,11 @@ class CliCaptureTest {
     void badInputGetsExitCodeTwo() throws Exception {
         Path prompts = dir.resolve("empty.txt");
         Files.writeString(prompts, "");
-        Run r = run("capture", "--model", model.toString(), "--prompts", prompts.toString(), "--out", dir.resolve("x").toString());
+        CliRunner.Run r = run("capture", "--model", model.toString(), "--prompts", prompts.toString(), "--out", dir.resolve("x").toString());
         assertEquals(2, r.code(), r.err());
-        Run r2 = run("capture", "--model", dir.resolve("missing.gguf").toString(), "--prompts", prompts.toString(), "--out", dir.resolve("x").toString());
+        CliRunner.Run r2 = run("capture", "--model", dir.resolve("missing.gguf").toString(), "--prompts", prompts.toString(), "--out", dir.resolve("x").toString());
         assertEquals(2, r2.code(), r2.err());
-        Run r3 = run("toy-model", "--kind", "huge", "--out", dir.resolve("h.gguf").toString());
+        CliRunner.Run r3 = run("toy-model", "--kind", "huge", "--out", dir.resolve("h.gguf").toString());
         assertEquals(2, r3.code());
         assertTrue(r3.err().contains("unknown model kind 'huge'"), r3.err());
     }

@@ -1,5 +1,7 @@
 package dev.jlens.reliability;
 
+import dev.jlens.cli.CliRunner;
+
 import dev.jlens.cli.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,23 +19,11 @@ import static org.junit.jupiter.api.Assertions.*;
 class CapturePromptEdgeCasesTest {
     @TempDir Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static synchronized Run run(String... args) {
-        PrintStream o = System.out, e = System.err;
-        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, bo.toString(StandardCharsets.UTF_8), be.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(o);
-            System.setErr(e);
-        }
+    static CliRunner.Run run(String... args) {
+        return CliRunner.run(args);
     }
 
-    Run capture(Path prompts, Path out, String... extra) {
+    CliRunner.Run capture(Path prompts, Path out, String... extra) {
         List<String> a = new java.util.ArrayList<>(List.of("capture", "--model", Fixtures.tinyModel().toString(), "--prompts", prompts.toString(),
                 "--out", out.toString(), "--threads", "2"));
         a.addAll(List.of(extra));
@@ -41,7 +31,7 @@ class CapturePromptEdgeCasesTest {
         return run(a.toArray(String[]::new));
     }
 
-    void assertRejected(Run r, Path out, String... fragments) throws Exception {
+    void assertRejected(CliRunner.Run r, Path out, String... fragments) throws Exception {
         assertEquals(2, r.code(), r.err());
         for (String f : fragments) assertTrue(r.err().contains(f), "'" + f + "' missing from: " + r.err());
         assertEquals(List.of(), Fixtures.filesUnder(out), "no output files");
@@ -77,7 +67,7 @@ class CapturePromptEdgeCasesTest {
     void aPromptLongerThanTheContextIsRejectedNotTruncated() throws Exception {
         Path p = tmp.resolve("long.txt");
         Files.writeString(p, "short prompt\n" + "the capital of France is Paris ".repeat(20) + "\n");
-        Run r = capture(p, tmp.resolve("o"), "--ctx", "32", "--ubatch", "32");
+        CliRunner.Run r = capture(p, tmp.resolve("o"), "--ctx", "32", "--ubatch", "32");
         assertRejected(r, tmp.resolve("o"), "prompt 1 has", "more than the context size 32", "raise the context size");
     }
 
