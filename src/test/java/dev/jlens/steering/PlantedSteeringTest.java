@@ -60,6 +60,62 @@ class PlantedSteeringTest {
                 new double[] {0, 4, 8, 16}, 6, 0.8f, 40, 0.95f, 200, 1234, 0.25, 1, out, 128, 2, null);
     }
 
+    /**
+     * Below saturation the effect is graded: over strengths 0, 0.25, 0.5, 1, 2 x the planted activation, the
+     * France-token probability at the next position and the coarse France feature's activation on the steered
+     * residual (layer 12, last token) rise strictly with strength; the equal-norm random direction moves
+     * neither by more than a fraction of that.
+     */
+    @Test
+    void franceProbabilityAndTheCoarseFeatureRiseMonotonicallyWithStrengthAndRandomDoesNot() throws IOException {
+        Lexicon lex = Lexicon.builtin();
+        List<PromptSet.Prompt> neutral = PromptSet.builtin("neutral").prompts().subList(0, 5);
+        double level = truth.parameters().alphaFrance() * Math.sqrt(truth.dModel());
+        double[] strengths = {0, 0.25, 0.5, 1, 2};
+        int franceFeature = truth.coarse().franceFeature();
+        try (Model m = Model.load(files.model()); Sae coarse = Sae.load(files.coarseId()); Sae fine = Sae.load(files.fineId());
+             dev.jlens.sae.SaeEncoder enc = dev.jlens.sae.SaeEncoders.create(coarse, "scalar");
+             Context c = m.newContext(Context.Params.defaults().withCtx(64).withSeqMax(1).withThreads(2))) {
+            int[] ids = lex.singleTokenIds(m.vocab(), lex.france());
+            double[] pFrance = new double[strengths.length], pRandom = new double[strengths.length];
+            double[] aFrance = new double[strengths.length], aRandom = new double[strengths.length];
+            for (int si = 0; si < strengths.length; si++) {
+                SteeringVector france = SteeringVector.build("coarse", coarse, fine,
+                        List.of(new SteeringVector.Request(SteeringVector.Resolution.COARSE, franceFeature,
+                                SteeringVector.Strength.absolute(Math.max(1e-6, strengths[si]) * level))), plan.typical());
+                SteeringVector random = SteeringVector.randomLike("random", france, 99);
+                for (PromptSet.Prompt p : neutral) {
+                    int[] t = m.vocab().tokenize(p.text());
+                    for (int which = 0; which < 2; which++) {
+                        float[] v = which == 0 ? france.values() : random.values();
+                        double prob, act;
+                        try (Steering st = c.steer(v, truth.hookLayer())) {
+                            prob = Metrics.probabilityMass(c.nextTokenLogits(t), ids);
+                            try (dev.jlens.llama.Activations a = c.capture(List.of(t), Context.CaptureSpec.layer(truth.hookLayer()))) {
+                                act = enc.encode(a.data().asSlice((long) (a.rows() - 1) * a.nEmbd() * 4, (long) a.nEmbd() * 4), 1).value(0, franceFeature);
+                            }
+                        }
+                        if (which == 0) { pFrance[si] += prob / neutral.size(); aFrance[si] += act / neutral.size(); }
+                        else { pRandom[si] += prob / neutral.size(); aRandom[si] += act / neutral.size(); }
+                    }
+                }
+            }
+            System.out.printf("strength x %s%n  P(France) france %s random %s%n  coarse #%d france %s random %s%n",
+                    java.util.Arrays.toString(strengths), java.util.Arrays.toString(pFrance), java.util.Arrays.toString(pRandom),
+                    franceFeature, java.util.Arrays.toString(aFrance), java.util.Arrays.toString(aRandom));
+            for (int si = 1; si < strengths.length; si++) {
+                assertTrue(pFrance[si] > pFrance[si - 1], "P(France) must rise: " + java.util.Arrays.toString(pFrance));
+                assertTrue(aFrance[si] >= aFrance[si - 1], "coarse activation must not fall: " + java.util.Arrays.toString(aFrance));
+            }
+            assertTrue(aFrance[strengths.length - 1] > aFrance[0] + 1, "coarse activation rises: " + java.util.Arrays.toString(aFrance));
+            double gain = pFrance[strengths.length - 1] - pFrance[0];
+            for (int si = 0; si < strengths.length; si++) {
+                assertTrue(pRandom[si] - pFrance[0] < 0.5 * gain, "random direction raises P(France) like the concept: " + java.util.Arrays.toString(pRandom));
+                assertEquals(0.0, aRandom[si], 1e-6, "random direction never fires the France feature");
+            }
+        }
+    }
+
     @Test
     void steeringAlongTheFranceRowRaisesFranceTokenProbabilityAndAnEqualNormRandomDirectionDoesNot() throws IOException {
         Lexicon lex = Lexicon.builtin();
