@@ -39,7 +39,7 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "0.95") float topP;
     @Option(names = "--mode", defaultValue = "ADD", description = "ADD (sum of decoder rows) | DELTA (decode(f') - decode(f) around the mean neutral residual)") SteeringConfig.Mode mode;
     @Option(names = "--target-fine", description = "fine feature for 'fine' and 'coarse+fine' (default: the anchor's strongest match)") Integer targetFine;
-    @Option(names = "--bootstrap", defaultValue = "1000", description = "bootstrap resamples for the 95% intervals") int bootstrap;
+    @Option(names = "--bootstrap", defaultValue = "1000", description = "bootstrap resamples for the 95%% intervals") int bootstrap;
     @Option(names = "--fluency-tolerance", defaultValue = "0.25", description = "perplexities within this fraction count as equal fluency") double tolerance;
     @Option(names = "--examples", defaultValue = "2", description = "example generations per condition and strength in the report") int examples;
     @Mixin ExperimentOptions opts;
