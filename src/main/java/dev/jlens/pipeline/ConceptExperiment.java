@@ -211,10 +211,12 @@ public final class ConceptExperiment {
         try (Sae sae = Sae.load(saeId)) {
             sae.validateFor(cache.nEmbd());
             String saeSha = saeHash(sae, cfg.cacheDir());
-            String key = FileHashes.sha256(saeSha + "|" + cfg.aggregate() + "|" + cfg.encoder()).substring(0, 16);
-            Path aggDir = cache.dir().resolve("agg-" + key);
             List<Aggregator.Row> rows;
             try (SaeEncoder enc = SaeEncoders.create(sae, cfg.encoder(), EncoderOptions.defaults().withThreads(cfg.threads()))) {
+                // keyed by the encoder actually used ("auto" resolves differently by SAE size), since encoders
+                // may round differently at the threshold
+                String key = FileHashes.sha256(saeSha + "|" + cfg.aggregate() + "|" + enc.kind()).substring(0, 16);
+                Path aggDir = cache.dir().resolve("agg-" + key);
                 rows = Aggregator.run(cache, aggDir, enc, bos, cfg.aggregate(), (s, d, n) -> progress.update("encode " + name, d, n));
             }
             FeatureTable table = new FeatureTable();
