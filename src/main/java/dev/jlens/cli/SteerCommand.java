@@ -3,7 +3,6 @@ package dev.jlens.cli;
 import dev.jlens.pipeline.ConceptExperiment;
 import dev.jlens.pipeline.ExperimentResult;
 import dev.jlens.pipeline.Json;
-import dev.jlens.pipeline.ToyDefault;
 import dev.jlens.steering.SteeringConfig;
 import dev.jlens.steering.SteeringExperiment;
 import dev.jlens.steering.SteeringPlan;
@@ -26,9 +25,7 @@ import java.util.concurrent.Callable;
 final class SteerCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--results", description = "results.json of a France run (its model and SAEs are used)") Path results;
-    @Option(names = "--model", description = "gemma2 GGUF (default: the planted toy model)") Path model;
-    @Option(names = "--coarse-sae", description = "coarse SAE (path or release/sae_id)") String coarse;
-    @Option(names = "--fine-sae", description = "fine SAE (path or release/sae_id)") String fine;
+    @Mixin ModelChoice choice;
     @Option(names = "--out", description = "output folder (default: the results' folder, or runs/steer)") Path out;
     @Option(names = "--prompts", defaultValue = "20", description = "first N shipped neutral prompts (default ${DEFAULT-VALUE})") int prompts;
     @Option(names = "--seeds", defaultValue = "1,2,3", split = ",", description = "sampling seeds (default ${DEFAULT-VALUE})") long[] seeds;
@@ -53,18 +50,9 @@ final class SteerCommand implements Callable<Integer> {
             r = Json.MAPPER.readValue(results.toFile(), ExperimentResult.class);
             dir = out != null ? out : results.toAbsolutePath().getParent();
         } else {
-            boolean toy = model == null && coarse == null && fine == null;
-            if (!toy && (model == null || coarse == null || fine == null)) {
-                throw new IllegalArgumentException("give --results, or all of --model, --coarse-sae and --fine-sae, or none of them for the toy default");
-            }
-            if (toy) {
-                ToyDefault.Files f = ToyDefault.ensure(true, spec.commandLine().getErr());
-                model = f.model();
-                coarse = f.coarseId();
-                fine = f.fineId();
-            }
+            ModelChoice.Resolved m = choice.resolve(true, spec.commandLine().getErr());
             dir = out != null ? out : Path.of("runs", "steer");
-            r = ConceptExperiment.run(opts.config(model, coarse, fine, dir), new ProgressBar(spec.commandLine().getErr())).result();
+            r = ConceptExperiment.run(opts.config(m.model(), m.coarse(), m.fine(), dir), new ProgressBar(spec.commandLine().getErr())).result();
         }
         if (!Files.isRegularFile(Path.of(r.config().model()))) {
             throw new IllegalArgumentException("results.json names model " + r.config().model() + ", which is not a file here");

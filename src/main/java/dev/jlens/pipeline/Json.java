@@ -22,51 +22,45 @@ public final class Json {
 
     private static ObjectMapper build() {
         SimpleModule finite = new SimpleModule("finite-only");
-        finite.addSerializer(Double.class, new StdSerializer<>(Double.class) {
-            @Override
-            public void serialize(Double v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
-                if (v == null || !Double.isFinite(v)) g.writeNull(); else g.writeNumber(v);
-            }
-        });
-        finite.addSerializer(double.class, new StdSerializer<>(double.class) {
-            @Override
-            public void serialize(Double v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
-                if (!Double.isFinite(v)) g.writeNull(); else g.writeNumber(v);
-            }
-        });
-        finite.addSerializer(Float.class, new StdSerializer<>(Float.class) {
-            @Override
-            public void serialize(Float v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
-                if (v == null || !Float.isFinite(v)) g.writeNull(); else g.writeNumber(v);
-            }
-        });
-        finite.addSerializer(float.class, new StdSerializer<>(float.class) {
-            @Override
-            public void serialize(Float v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
-                if (!Float.isFinite(v)) g.writeNull(); else g.writeNumber(v);
-            }
-        });
+        finite.addSerializer(Double.class, serializer(Double.class, (v, g) -> number(v, g)));
+        finite.addSerializer(double.class, serializer(double.class, (v, g) -> number(v, g)));
+        finite.addSerializer(Float.class, serializer(Float.class, (v, g) -> number(v, g)));
+        finite.addSerializer(float.class, serializer(float.class, (v, g) -> number(v, g)));
         // primitive arrays (matrices, PCA ratios) bypass the element serializers above
-        finite.addSerializer(double[].class, new StdSerializer<>(double[].class) {
-            @Override
-            public void serialize(double[] v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
-                g.writeStartArray(v, v.length);
-                for (double d : v) if (Double.isFinite(d)) g.writeNumber(d); else g.writeNull();
-                g.writeEndArray();
-            }
-        });
-        finite.addSerializer(float[].class, new StdSerializer<>(float[].class) {
-            @Override
-            public void serialize(float[] v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
-                g.writeStartArray(v, v.length);
-                for (float d : v) if (Float.isFinite(d)) g.writeNumber(d); else g.writeNull();
-                g.writeEndArray();
-            }
-        });
+        finite.addSerializer(double[].class, serializer(double[].class, (v, g) -> {
+            g.writeStartArray(v, v.length);
+            for (double d : v) number(d, g);
+            g.writeEndArray();
+        }));
+        finite.addSerializer(float[].class, serializer(float[].class, (v, g) -> {
+            g.writeStartArray(v, v.length);
+            for (float d : v) number(d, g);
+            g.writeEndArray();
+        }));
         return JsonMapper.builder()
                 .addModule(finite)
                 .enable(SerializationFeature.INDENT_OUTPUT)
                 .build();
+    }
+
+    private interface Body<T> {
+        void write(T value, JsonGenerator g) throws IOException;
+    }
+
+    private static <T> StdSerializer<T> serializer(Class<T> type, Body<T> body) {
+        return new StdSerializer<>(type) {
+            @Override
+            public void serialize(T v, JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
+                body.write(v, g);
+            }
+        };
+    }
+
+    /** A finite number as itself, anything else (null, NaN, infinities) as null. */
+    private static void number(Number v, JsonGenerator g) throws IOException {
+        if (v == null || !Double.isFinite(v.doubleValue())) g.writeNull();
+        else if (v instanceof Float f) g.writeNumber(f);
+        else g.writeNumber(v.doubleValue());
     }
 
     /** Writes a value as JSON atomically. */
