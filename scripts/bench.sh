@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Performance benchmarks: capture vs llama-bench, eval-callback overhead, SAE encode vs FMA peak, France
 # experiment memory and wall time. Writes docs/benchmarks.md from the measurements of this run.
-# Usage: scripts/bench.sh [--quick] [--fresh]
+# Usage: scripts/bench.sh [--quick] [--gpu] [--fresh]
 #   --quick  fewer runs, 16k SAE only, fewer prompts (under ~10 minutes on 2 cores)
+#   --gpu    on a machine with an NVIDIA GPU: builds llama.cpp with CUDA (JLENS_CUDA_ARCHS), measures capture with
+#            blocks 0..12 offloaded vs llama-bench -ngl 99 (Q8_0 and Q4_0 2B-shaped models) and the ggml-gpu SAE
+#            encode (16k and 262k, f32 and bf16), and writes them as the GPU section of docs/benchmarks.md
 #   --fresh  forget cached results of this mode (generated model/SAE files are always reused)
 # Environment: JLENS_BENCH_DIR (default $JLENS_CACHE/bench: generated inputs, results, bench native build),
 #   JLENS_BENCH_THREADS (default nproc), JLENS_NATIVE_DIR (libllama to benchmark; default: the bench build).
@@ -15,8 +18,9 @@ mode=full; fresh=0
 for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
+    --gpu) mode=gpu ;;
     --fresh) fresh=1 ;;
-    *) die "unknown option $a (use --quick, --fresh)" ;;
+    *) die "unknown option $a (use --quick, --gpu, --fresh)" ;;
   esac
 done
 B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
@@ -27,10 +31,14 @@ mkdir -p "$R" "$B/layer_12"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # llama-bench and the libraries from one build of the pinned source (kept out of native/lib, which tests use)
-native="${JLENS_NATIVE_DIR:-$B/native}"
+native="${JLENS_NATIVE_DIR:-$B/native}"; build_flags=(--bench-tools)
+if [ "$mode" = gpu ]; then
+  command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 || die "--gpu needs an NVIDIA GPU and its driver (nvidia-smi -L failed)"
+  native="${JLENS_NATIVE_DIR:-$B/native-cuda}"; build_flags=(--cuda --bench-tools)
+fi
 if [ -z "${JLENS_NATIVE_DIR:-}" ] && [ ! -x "$native/llama-bench" ]; then
-  echo "bench: building llama.cpp with llama-bench into $native (first run only)..." >&2
-  JLENS_NATIVE_OUT="$native" "$JLENS_ROOT/scripts/build-native.sh" --bench-tools >"$B/build-native.log" 2>&1 \
+  echo "bench: building llama.cpp ${build_flags[*]} into $native (first run only)..." >&2
+  JLENS_NATIVE_OUT="$native" "$JLENS_ROOT/scripts/build-native.sh" "${build_flags[@]}" >"$B/build-native.log" 2>&1 \
     || die "llama.cpp bench build failed (log: $B/build-native.log)"
 fi
 [ -f "$native/libllama.so" ] || die "no libllama.so in $native"
@@ -53,7 +61,7 @@ sae() { # width dsae -> Gemma Scope f32 npz and SAELens bf16 dir under layer_12 
   [ -f "$d-bf16/cfg.json" ] || cli toy-sae --d-sae "$2" --bf16 --saelens "$d-bf16" >&2
 }
 sae 16k 16384
-[ "$mode" = full ] && sae 262k 262144
+[ "$mode" != quick ] && sae 262k 262144
 
 step() { # name args... : one driver run, skipped when its result exists
   local name=$1; shift
@@ -61,6 +69,42 @@ step() { # name args... : one driver run, skipped when its result exists
   echo "bench: $name..." >&2
   "${java[@]}" dev.jlens.bench.Bench "$@" label="$name" out="$R/$name.json"
 }
+
+env_common() {
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+  echo "nproc=$(nproc)"
+  echo "jdk=$("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | tr -d '"')"
+  echo "llama_commit=$(pin commit)"
+  echo "threads=$T"
+}
+
+if [ "$mode" = gpu ]; then
+  for t in q8_0 q4_0; do
+    m="$B/gemma2-2b-shape-$t.gguf"
+    [ -f "$m" ] || cli toy-model --kind gemma2-2b-shape --type "$t" --out "$m" >&2
+    if [ ! -f "$R/llama-bench-$t.json" ]; then
+      echo "bench: llama-bench pp512 -ngl 99 ($t)..." >&2
+      LD_LIBRARY_PATH="$native" "$native/llama-bench" -m "$m" -p 512 -n 0 -ngl 99 -r 5 -o json >"$R/llama-bench-$t.json.tmp" \
+        && mv "$R/llama-bench-$t.json.tmp" "$R/llama-bench-$t.json"
+    fi
+    step "capture-gpu-$t-256" capture model="$m" prompts=256 gpu=true threads="$T" runs=5
+  done
+  for w in 16k 262k; do
+    tok=4096; [ "$w" = 262k ] && tok=1024
+    for fmt in f32 bf16; do
+      s="$B/layer_12/width_$w-$fmt"; [ "$fmt" = f32 ] && s="$s/params.npz"
+      step "encode-$w-$fmt-ggml-gpu" encode sae="$s" kind=ggml-gpu tokens="$tok" threads="$T" runs=5
+    done
+  done
+  { env_common
+    echo "gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)"
+    echo "cuda_archs=${JLENS_CUDA_ARCHS:-86;89;90}"
+  } >"$R/env.properties"
+  "${java[@]}" dev.jlens.bench.Bench report-gpu results="$R" out="$JLENS_ROOT/docs/benchmarks.md"
+  echo "bench: wrote the GPU section of $JLENS_ROOT/docs/benchmarks.md" >&2
+  exit 0
+fi
 
 if [ "$mode" = quick ]; then runs=3; pp=256; lbreps=2; ovt=32; enc16=256; caps=(64); e2e=(10:1 10:4); fine=16k
 else runs=5; pp=512; lbreps=5; ovt=512; enc16=1024; caps=(64 256); e2e=(200:1 200:4); fine=262k; fi

@@ -49,10 +49,14 @@ public final class Bench {
             BenchReport.write(a.path("results"), a.path("out"));
             return;
         }
+        if (args[0].equals("report-gpu")) {
+            BenchReport.writeGpu(a.path("results"), a.path("out"));
+            return;
+        }
         Map<String, Object> r = switch (args[0]) {
             case "peak" -> peak(a.integer("threads"), a.integer("runs"), a.longer("iterations", 50_000_000L));
             case "capture" -> capture(a.path("model"), a.integer("prompts"), a.integer("words", 11), a.integer("threads"),
-                    a.integer("runs"), a.integer("ubatch", 512), a.integer("layer", 12));
+                    a.integer("runs"), a.integer("ubatch", 512), a.integer("layer", 12), Boolean.parseBoolean(kv.getOrDefault("gpu", "false")));
             case "overhead" -> overhead(a.path("model"), a.integer("tokens"), a.integer("threads"), a.integer("runs"), a.integer("layer", 12));
             case "encode" -> encode(a.path("sae"), a.text("kind"), a.integer("tokens"), a.integer("threads"), a.integer("runs"),
                     a.integer("tile", EncoderOptions.defaults().tileWidth()));
@@ -94,9 +98,14 @@ public final class Bench {
         return out;
     }
 
-    /** Early-exit capture of one batch of {@code n} short prompts: tokens/s through the captured layer. */
-    public static Map<String, Object> capture(Path model, int n, int words, int threads, int runs, int ubatch, int layer) throws IOException {
-        try (Model m = Model.load(model)) {
+    /**
+     * Early-exit capture of one batch of {@code n} short prompts: tokens/s through the captured layer. With
+     * {@code gpu}, blocks 0..layer are offloaded to the GPU ({@link Model.Params#captureOnGpu}).
+     */
+    public static Map<String, Object> capture(Path model, int n, int words, int threads, int runs, int ubatch, int layer, boolean gpu)
+            throws IOException {
+        if (gpu && dev.jlens.llama.Backends.gpus().isEmpty()) throw new IllegalStateException("gpu=true, but this llama.cpp build has no GPU device");
+        try (Model m = gpu ? Model.load(model, Model.Params.captureOnGpu(layer)) : Model.load(model)) {
             List<int[]> ps = prompts(m, n, words);
             int tokens = 0;
             for (int[] p : ps) tokens += p.length;
@@ -114,6 +123,7 @@ public final class Bench {
             r.put("tokens", tokens);
             r.put("threads", threads);
             r.put("ubatch", Math.min(ubatch, ctxSize));
+            r.put("device", gpu ? dev.jlens.llama.Backends.gpus().get(0).description() : "CPU");
             r.put("layer", layer);
             r.put("n_layer", m.nLayer());
             r.put("seconds_runs", secs);
@@ -231,6 +241,7 @@ public final class Bench {
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("sae", saePath.toString());
             res.put("kind", kind);
+            res.put("backend", enc instanceof dev.jlens.sae.GgmlSaeEncoder g ? g.backend() : "java");
             res.put("weights", sae.wEnc().format().name());
             res.put("d_in", sae.dIn());
             res.put("d_sae", sae.dSae());

@@ -95,6 +95,9 @@ public final class Context implements AutoCloseable {
         llama_context_params.n_threads_batch(p, params.nThreads());
         llama_context_params.kv_unified(p, true); // keeps batch order in ubatches (split_simple): row i = token i
         llama_context_params.no_perf(p, true);
+        // a model loaded for the CPU stays on the CPU: in a CUDA build llama.cpp would otherwise ship big-batch
+        // matmuls of CPU-resident weights to the GPU (op offload), and the numbers would depend on the build
+        llama_context_params.op_offload(p, model.offloaded());
         llama_context_params.flash_attn_type(p, params.flashAttn() ? LlamaH.LLAMA_FLASH_ATTN_TYPE_ENABLED() : LlamaH.LLAMA_FLASH_ATTN_TYPE_DISABLED());
         if (params.f32KvCache()) {
             llama_context_params.type_k(p, LlamaH.GGML_TYPE_F32());

@@ -46,11 +46,13 @@ public final class Model implements AutoCloseable {
     private final String architecture;
     private final String description;
     private final List<Context> contexts = new ArrayList<>();
+    private final boolean gpu;
     private MemorySegment handle;
 
-    private Model(Path path, MemorySegment handle) {
+    private Model(Path path, MemorySegment handle, boolean gpu) {
         this.path = path;
         this.handle = handle;
+        this.gpu = gpu;
         this.nEmbd = LlamaH.llama_model_n_embd(handle);
         this.nLayer = LlamaH.llama_model_n_layer(handle);
         this.nHead = LlamaH.llama_model_n_head(handle);
@@ -87,7 +89,7 @@ public final class Model implements AutoCloseable {
             if (h.equals(MemorySegment.NULL)) {
                 throw new LlamaException("llama_model_load_from_file", 0, gguf + ": llama.cpp could not load the model (see the native log)");
             }
-            return new Model(gguf, h);
+            return new Model(gguf, h, params.nGpuLayers() != 0);
         }
     }
 
@@ -117,6 +119,9 @@ public final class Model implements AutoCloseable {
         llama_model_tensor_buft_override.buft(end, MemorySegment.NULL);
         return arr;
     }
+
+    /** Whether this model was loaded with layers offloaded to a GPU ({@code nGpuLayers != 0}). */
+    public boolean offloaded() { return gpu; }
 
     /** Creates a context (KV cache + compute buffers) on this model; close it before the model. */
     public Context newContext(Context.Params params) {

@@ -79,17 +79,84 @@ public final class ToyModelJob {
         } else {
             GgufWriter w = new GgufWriter();
             ToyModels.putMetadata(w, c, vocab, type);
-            for (ToyModels.TensorSpec s : ToyModels.tensorSpecs(c)) {
-                GgmlType st = ToyModels.storeType(s, type);
-                if (st == GgmlType.F32) {
-                    w.addTensor(s.name(), s.ne(), GgmlType.F32, ToyModels.generated(c, s, seed));
-                } else {
-                    w.addRawTensor(s.name(), s.ne(), st, quantized(ToyModels.generated(c, s, seed), st, (int) s.ne()[0]));
+            List<ToyModels.TensorSpec> specs = ToyModels.tensorSpecs(c);
+            try (Prefetch ahead = new Prefetch(specs.size(), Runtime.getRuntime().availableProcessors())) {
+                for (int i = 0; i < specs.size(); i++) {
+                    ToyModels.TensorSpec s = specs.get(i);
+                    GgmlType st = ToyModels.storeType(s, type);
+                    if (st == GgmlType.F32) {
+                        w.addTensor(s.name(), s.ne(), GgmlType.F32, ToyModels.generated(c, s, seed));
+                    } else {
+                        GgufWriter.RawSource q = quantized(ToyModels.generated(c, s, seed), st, (int) s.ne()[0]);
+                        ahead.set(i, q);
+                        int index = i;
+                        w.addRawTensor(s.name(), s.ne(), st, sink -> ahead.take(index, sink));
+                    }
                 }
+                w.write(out);
             }
-            w.write(out);
         }
         return new Result(out, c, type, (System.nanoTime() - t0) / 1_000_000_000L);
+    }
+
+    /**
+     * Generates and quantizes the tensors after the one being written on other threads (each tensor has its
+     * own seed, so the bytes do not depend on the order or the thread count); at most {@code window}
+     * tensors are held in memory. The writer still receives them in file order.
+     */
+    private static final class Prefetch implements AutoCloseable {
+        private final GgufWriter.RawSource[] sources;
+        private final java.util.List<java.util.concurrent.Future<List<byte[]>>> futures;
+        private final java.util.concurrent.ExecutorService pool;
+        private final int window;
+
+        Prefetch(int n, int threads) {
+            sources = new GgufWriter.RawSource[n];
+            futures = new java.util.ArrayList<>(java.util.Collections.nCopies(n, null));
+            window = Math.max(1, threads);
+            pool = java.util.concurrent.Executors.newFixedThreadPool(window, r -> {
+                Thread t = new Thread(r, "toy-model-quantize");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        void set(int i, GgufWriter.RawSource s) { sources[i] = s; }
+
+        void take(int i, GgufWriter.ByteSink sink) throws IOException {
+            for (int j = i, started = 0; j < sources.length && started <= window; j++) {
+                if (sources[j] == null) continue;
+                started++;
+                if (futures.get(j) == null) {
+                    GgufWriter.RawSource src = sources[j];
+                    futures.set(j, pool.submit(() -> {
+                        List<byte[]> parts = new java.util.ArrayList<>();
+                        src.produce(b -> {
+                            byte[] copy = new byte[b.remaining()];
+                            b.get(copy);
+                            parts.add(copy);
+                        });
+                        return parts;
+                    }));
+                }
+            }
+            List<byte[]> parts;
+            try {
+                parts = futures.get(i).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while generating tensor " + i);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof IOException io) throw io;
+                if (e.getCause() instanceof RuntimeException re) throw re;
+                throw new IOException("generating tensor " + i + " failed", e.getCause());
+            }
+            futures.set(i, null); // let the bytes go once written (a second write() regenerates them)
+            for (byte[] p : parts) sink.accept(p);
+        }
+
+        @Override
+        public void close() { pool.shutdownNow(); }
     }
 
     /** Streams a generated tensor through ggml's quantizer in chunks of whole rows. */

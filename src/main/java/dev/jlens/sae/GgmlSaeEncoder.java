@@ -36,6 +36,9 @@ public final class GgmlSaeEncoder implements SaeEncoder {
     @Override
     public String kind() { return "ggml"; }
 
+    /** The ggml backend the graph runs on ("CPU", "CUDA0", ...). */
+    public String backend() { return graph.backendName(); }
+
     @Override
     public Sae sae() { return sae; }
 

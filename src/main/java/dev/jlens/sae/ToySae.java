@@ -168,12 +168,18 @@ public final class ToySae {
             return d;
         }
 
-        /** W_dec row by row; W_enc column chunk by column chunk, as contiguous row pieces. */
+        /**
+         * W_dec row by row; W_enc column chunk by column chunk, as contiguous row pieces. Chunks are
+         * independent (each feature has its own seed) and write disjoint ranges, so they run in parallel
+         * and the file is the same whatever the thread count.
+         */
         private void fillMatrices(MemorySegment enc, MemorySegment dec) {
-            float[] rows = new float[CHUNK * dIn];
-            float[] piece = new float[CHUNK];
-            for (int i0 = 0; i0 < dSae; i0 += CHUNK) {
+            int chunks = (dSae + CHUNK - 1) / CHUNK;
+            java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> {
+                int i0 = c * CHUNK;
                 int n = Math.min(CHUNK, dSae - i0);
+                float[] rows = new float[n * dIn];
+                float[] piece = new float[n];
                 float[][] encs = new float[n][];
                 for (int j = 0; j < n; j++) {
                     System.arraycopy(row(i0 + j), 0, rows, j * dIn, dIn);
@@ -186,7 +192,7 @@ public final class ToySae {
                     }
                     MemorySegment.copy(piece, 0, enc, Sae.F32, ((long) k * dSae + i0) * 4, n);
                 }
-            }
+            });
         }
 
         /** b_enc, threshold, b_dec (small: d_sae and d_in floats). */

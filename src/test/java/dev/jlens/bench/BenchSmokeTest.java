@@ -58,6 +58,37 @@ class BenchSmokeTest {
     }
 
     @Test
+    void theGpuSectionIsWrittenIntoTheDocumentAndSurvivesACpuRewrite(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("tiny-q8_0.gguf");
+        ToyModelJob.write(model, ToyModelJob.Kind.TINY, GgmlType.Q8_0, 1);
+        Path sae = Files.createDirectories(dir.resolve("layer_12").resolve("width_96")).resolve("params.npz");
+        ToySae.builder(64, 96, 3).targetL0(8).writeGemmaScopeNpz(sae);
+        Path gpu = Files.createDirectories(dir.resolve("results-gpu")), cpu = Files.createDirectories(dir.resolve("results-cpu"));
+        // the renderer reads result files; on this GPU-less machine they come from the CPU backend
+        Bench.main(new String[] {"capture", "model=" + model, "prompts=3", "threads=1", "runs=1", "out=" + gpu.resolve("capture-gpu-q8_0-3.json")});
+        Bench.main(new String[] {"encode", "sae=" + sae, "kind=ggml-gpu", "tokens=5", "threads=1", "runs=1", "out=" + gpu.resolve("encode-96-f32-ggml-gpu.json")});
+        Files.writeString(gpu.resolve("llama-bench-q8_0.json"), "[{\"n_prompt\": 512, \"n_gen\": 0, \"n_gpu_layers\": 99, \"n_ubatch\": 512, "
+                + "\"flash_attn\": false, \"avg_ts\": 1000.0, \"stddev_ts\": 5.0, \"samples_ts\": [1000.0]}]");
+        Files.writeString(gpu.resolve("env.properties"), "gpu=Test GPU, 1 MiB\ncuda_archs=90\n");
+        Bench.main(new String[] {"peak", "threads=1", "runs=1", "iterations=20000", "out=" + cpu.resolve("peak.json")});
+
+        Path md = dir.resolve("benchmarks.md");
+        Bench.main(new String[] {"report", "results=" + cpu, "out=" + md});
+        Bench.main(new String[] {"report-gpu", "results=" + gpu, "out=" + md});
+        String doc = Files.readString(md);
+        assertTrue(doc.startsWith("# jlens benchmarks"), doc);
+        for (String s : new String[] {"## GPU (CUDA backend)", "Test GPU", "| q8_0 | 3 |", "encode-96-f32-ggml-gpu | CPU |", "pp512, n_gpu_layers 99"}) {
+            assertTrue(doc.contains(s), "GPU section lacks '" + s + "':\n" + doc);
+        }
+        Bench.main(new String[] {"report-gpu", "results=" + gpu, "out=" + md});
+        String twice = Files.readString(md);
+        assertEquals(1, twice.split("## GPU \\(CUDA backend\\)", -1).length - 1, "a second GPU run replaces the section");
+        Bench.main(new String[] {"report", "results=" + cpu, "out=" + md});
+        String after = Files.readString(md);
+        assertTrue(after.contains("## FMA peak") && after.contains("Test GPU"), "a CPU rewrite keeps the GPU section:\n" + after);
+    }
+
+    @Test
     void fmaLoopLanesEqualTheScalarChain() {
         for (long n : new long[] {1, 7, 13, 2305}) {
             float expect = FmaPeak.scalarChain(n) * 10 * FmaPeak.lanes();
