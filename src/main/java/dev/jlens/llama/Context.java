@@ -75,6 +75,7 @@ public final class Context implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment handle;
     private final MemorySegment batch;       // llama_batch by value, sized nCtx tokens, 1 seq id each
+    private final MemorySegment slice;       // llama_batch view into `batch`: one ubatch of a capture
     private final MemorySegment staging;     // tap staging [nUbatch x nEmbd] f32
     private final AtomicReference<Thread> user = new AtomicReference<>();
     private volatile boolean abortRequested;
@@ -116,6 +117,7 @@ public final class Context implements AutoCloseable {
         }
         this.handle = h;
         this.batch = LlamaH.llama_batch_init(arena, params.nCtx(), 0, 1);
+        this.slice = llama_batch.allocate(arena);
         this.staging = arena.allocate(4L * params.nUbatch() * model.nEmbd(), 64);
     }
 
@@ -261,11 +263,20 @@ public final class Context implements AutoCloseable {
             try {
                 fillBatch(prompts, from, to, nTokens, outputsFor(spec), prompt, pos, tok);
                 tap.reset(dest, nTokens, evalHook);
-                LlamaH.llama_memory_clear(LlamaH.llama_get_memory(handle), true);
                 activeTap = tap;
-                int rc;
+                int rc = 0;
                 try {
-                    rc = LlamaH.llama_decode(handle, batch);
+                    // one llama_decode per ubatch: the tap knows where each graph starts, and clearing the
+                    // KV cache whenever a slice starts fresh prompts keeps attention to the cells in use
+                    for (int start = 0; start < nTokens && rc == 0; ) {
+                        int end = sliceEnd(pos, start, nTokens, params.nUbatch());
+                        if (pos[start] == 0) LlamaH.llama_memory_clear(LlamaH.llama_get_memory(handle), true);
+                        setSlice(start, end - start);
+                        tap.startUbatch();
+                        rc = LlamaH.llama_decode(handle, slice);
+                        if (abortRequested) { if (rc == 0) rc = 2; break; } // cancelled between ubatches
+                        start = end;
+                    }
                 } finally {
                     activeTap = null;
                 }
@@ -280,6 +291,31 @@ public final class Context implements AutoCloseable {
             out.close();
             throw e;
         }
+    }
+
+    /**
+     * End (exclusive) of the ubatch that starts at token {@code start}: whole prompts while they fit in
+     * {@code ubatch} tokens; a prompt longer than that is cut into ubatch-sized pieces (later pieces continue
+     * its sequence in the KV cache). {@code pos} holds each token's position within its prompt.
+     */
+    static int sliceEnd(int[] pos, int start, int nTokens, int ubatch) {
+        int end = Math.min(nTokens, start + ubatch);
+        if (end == nTokens || pos[end] == 0) return end;      // ends at a prompt boundary
+        int lastStart = end;                                   // back up to the start of the prompt cut at `end`
+        while (lastStart > start && pos[lastStart] != 0) lastStart--;
+        return lastStart > start ? lastStart : end;            // one prompt longer than the ubatch: cut it
+    }
+
+    /** Points {@link #slice} at tokens [start, start+n) of {@link #batch}. */
+    private void setSlice(int start, int n) {
+        long a = ADDRESS.byteSize();
+        llama_batch.n_tokens(slice, n);
+        llama_batch.token(slice, llama_batch.token(batch).reinterpret(4L * params.nCtx()).asSlice(4L * start));
+        llama_batch.embd(slice, MemorySegment.NULL);
+        llama_batch.pos(slice, llama_batch.pos(batch).reinterpret(4L * params.nCtx()).asSlice(4L * start));
+        llama_batch.n_seq_id(slice, llama_batch.n_seq_id(batch).reinterpret(4L * params.nCtx()).asSlice(4L * start));
+        llama_batch.seq_id(slice, llama_batch.seq_id(batch).reinterpret(a * params.nCtx()).asSlice(a * start));
+        llama_batch.logits(slice, llama_batch.logits(batch).reinterpret(params.nCtx()).asSlice(start));
     }
 
     static final int OUT_NONE = 0, OUT_LAST = 1, OUT_ALL = 2;

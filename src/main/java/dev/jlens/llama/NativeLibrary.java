@@ -52,10 +52,21 @@ public final class NativeLibrary {
         NativeLibrary l = loaded;
         if (l != null) return l;
         synchronized (LOCK) {
-            if (loaded == null) loaded = doLoad(locate());
+            if (loaded != null) return loaded;
+            // once the bindings are bound to a library that then failed its checks, no other library can be
+            // bound in this process: every later call gets the first failure, not a confusing new one
+            if (failure != null) throw new LlamaException(failure.getMessage() + " (first load attempt in this process failed)", failure);
+            try {
+                loaded = doLoad(locate());
+            } catch (LlamaException e) {
+                if (NativeSymbols.isInstalled()) failure = e;
+                throw e;
+            }
             return loaded;
         }
     }
+
+    private static LlamaException failure;
 
     public Path directory() { return dir; }
 

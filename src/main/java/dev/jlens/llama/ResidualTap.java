@@ -43,6 +43,7 @@ final class ResidualTap {
     private final long[] rowsDone;
 
     private int error;
+    private boolean exited;              // the early-exit layer of this ubatch was copied
     private long errA, errB;
     private Throwable thrown;
     private Runnable hook;               // test fault injection: runs before each copy, inside the upcall
@@ -76,16 +77,26 @@ final class ResidualTap {
 
     long rowsDone(int layerIndex) { return rowsDone[layerIndex]; }
 
+    /** Called before each llama_decode (the caller decodes one ubatch per call). */
+    void startUbatch() { exited = false; }
+
     /** The ggml_backend_sched_eval_callback body. Must not throw. */
     boolean onEval(MemorySegment t, boolean ask) {
         try {
+            // After the early exit, ggml's scheduler still runs every later split of the graph (a `false`
+            // only ends the current split): with blocks above the capture layer on another backend (GPU
+            // capture offload) it would compute all of them. So every later split is asked to stop at its
+            // first node: "needed" -> one node computed -> false -> that split ends.
+            if (exited) return ask;
             long addr = t.address();
             int li = match(addr);
             if (ask) return li >= 0 && error == OK;
             if (li < 0) return true;
             if (error != OK) return false;
             if (hook != null) hook.run();
-            return copy(t, addr, li);
+            boolean more = copy(t, addr, li);
+            if (!more && error == OK) exited = true;
+            return more;
         } catch (Throwable e) {
             if (error == OK) { error = ERR_THROWN; thrown = e; }
             return false;

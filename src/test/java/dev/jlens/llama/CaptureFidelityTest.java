@@ -275,4 +275,16 @@ class CaptureFidelityTest {
         }
         return m;
     }
+
+    @Test
+    void ubatchSlicesEndAtPromptBoundariesAndCutOnlyPromptsLongerThanTheUbatch() {
+        // prompts of 3, 4, 2, 7 tokens
+        int[] pos = {0, 1, 2, 0, 1, 2, 3, 0, 1, 0, 1, 2, 3, 4, 5, 6};
+        assertEquals(3, Context.sliceEnd(pos, 0, pos.length, 5));   // 3 + 4 > 5: the second prompt waits
+        assertEquals(9, Context.sliceEnd(pos, 3, pos.length, 6));   // 4 + 2 fit exactly
+        assertEquals(14, Context.sliceEnd(pos, 9, pos.length, 5));  // the 7-token prompt is cut at 5...
+        assertEquals(16, Context.sliceEnd(pos, 14, pos.length, 5)); // ...and continues
+        assertEquals(16, Context.sliceEnd(pos, 0, pos.length, 512));
+        assertEquals(1, Context.sliceEnd(pos, 0, pos.length, 1));
+    }
 }
