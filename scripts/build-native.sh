@@ -35,8 +35,7 @@ fi
 if [ ! -f "$stamp" ]; then
   mkdir -p "$build"
   command -v cmake >/dev/null || die "cmake is needed (apt-get install cmake)"
-  # the pinned commit as ggml_commit() (checked against the bindings at load), also where the source is not a git checkout
-  cmake -S "$JLENS_ROOT" -B "$build" -DJLENS_LLAMA_DIR="$JLENS_ROOT/native/llama.cpp" -DLLAMA_BUILD_COMMIT="${commit:0:12}" "${flags[@]}" >"$build.configure.log" 2>&1 \
+  cmake -S "$JLENS_ROOT" -B "$build" -DJLENS_LLAMA_DIR="$JLENS_ROOT/native/llama.cpp" "${flags[@]}" >"$build.configure.log" 2>&1 \
     || { tail -30 "$build.configure.log" >&2; die "cmake configure failed (log: $build.configure.log)"; }
   targets=(llama)
   [[ " ${flags[*]} " == *JLENS_BENCH_TOOLS=ON* ]] && targets+=(llama-bench)

@@ -35,6 +35,9 @@ final class CaptureCommand implements Callable<Integer> {
         var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(nThreads);
+        if (gpuCapture && dev.jlens.llama.Backends.gpus().isEmpty()) {
+            throw new IllegalArgumentException("--gpu-capture needs a llama.cpp build with a GPU backend and a GPU (scripts/build-native.sh --cuda); this build has none");
+        }
         CaptureJob.Result r;
         if (isolated) {
             if (gpuCapture) throw new IllegalArgumentException("--gpu-capture is not supported with --isolated");

@@ -25,12 +25,13 @@ final class ExperimentOptions {
     @Option(names = "--ctx", defaultValue = "2048", description = "context size = most tokens per batch") int ctx;
     @Option(names = "--seqs", defaultValue = "64", description = "most prompts per batch") int seqs;
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)") int threads;
+    @Option(names = "--gpu-capture", description = "capture with blocks 0..layer on the GPU (needs a CUDA build and a GPU)") boolean gpuCapture;
     @Option(names = "--cache", description = "cache folder for activations and aggregates (default: runs/cache)") Path cache;
 
     ExperimentConfig config(Path model, String coarse, String fine, Path out) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return new ExperimentConfig(model, coarse, fine, target, control, layer, Aggregator.Mode.parse(aggregate),
                 new CrossResolutionMap.Thresholds(minCosine, minCorrelation, minSub), anchors, fineCandidates, minActivation,
-                permutations, seed, encoder, out, cache != null ? cache : Path.of("runs", "cache"), ctx, seqs, n);
+                permutations, seed, encoder, out, cache != null ? cache : Path.of("runs", "cache"), ctx, seqs, n, gpuCapture);
     }
 }

@@ -86,7 +86,11 @@ public final class ConceptExperiment {
 
         t = System.nanoTime();
         String commit = NativeLibrary.load().ggmlCommit();
-        try (Model model = Model.load(cfg.model())) {
+        if (cfg.gpuCapture() && dev.jlens.llama.Backends.gpus().isEmpty()) {
+            throw new IllegalArgumentException("--gpu-capture needs a llama.cpp build with a GPU backend and a GPU (scripts/build-native.sh --cuda); "
+                    + "this build has none");
+        }
+        try (Model model = Model.load(cfg.model(), cfg.gpuCapture() ? Model.Params.captureOnGpu(cfg.layer()) : Model.Params.defaults())) {
             if (cfg.layer() >= model.nLayer()) {
                 throw new IllegalArgumentException("layer " + cfg.layer() + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
             }
@@ -109,6 +113,7 @@ public final class ConceptExperiment {
             key.put("llama_cpp_commit", commit);
             key.put("ctx", String.valueOf(cfg.nCtx()));
             key.put("seqs", String.valueOf(cfg.nSeqMax()));
+            if (cfg.gpuCapture()) key.put("device", dev.jlens.llama.Backends.gpus().get(0).description()); // GPU rounding differs
             String cacheKey = FileHashes.sha256(Json.MAPPER.writeValueAsString(key)).substring(0, 16);
             ActivationCache cache = new ActivationCache(cfg.cacheDir().resolve("acts-" + cacheKey), key, plan, model.nEmbd());
             boolean anyMissing = false;

@@ -14,11 +14,21 @@ import java.util.Objects;
  * @param fineCandidates how many top fine features are mapped against the anchors
  * @param minActivation  minimum mean activation on the target prompts for a feature to be ranked by selectivity
  * @param cacheDir       where activation/aggregate caches live (shared between runs)
+ * @param gpuCapture     capture with blocks 0..layer on the GPU (a CUDA build); its activations are cached apart
  */
 public record ExperimentConfig(Path model, String coarseSae, String fineSae, Path targetPrompts, Path controlPrompts, int layer,
                                Aggregator.Mode aggregate, CrossResolutionMap.Thresholds thresholds, int anchors, int fineCandidates,
                                double minActivation, int permutations, long seed, String encoder, Path outDir, Path cacheDir,
-                               int nCtx, int nSeqMax, int threads) {
+                               int nCtx, int nSeqMax, int threads, boolean gpuCapture) {
+    /** A CPU capture. */
+    public ExperimentConfig(Path model, String coarseSae, String fineSae, Path targetPrompts, Path controlPrompts, int layer,
+                            Aggregator.Mode aggregate, CrossResolutionMap.Thresholds thresholds, int anchors, int fineCandidates,
+                            double minActivation, int permutations, long seed, String encoder, Path outDir, Path cacheDir,
+                            int nCtx, int nSeqMax, int threads) {
+        this(model, coarseSae, fineSae, targetPrompts, controlPrompts, layer, aggregate, thresholds, anchors, fineCandidates,
+                minActivation, permutations, seed, encoder, outDir, cacheDir, nCtx, nSeqMax, threads, false);
+    }
+
     public ExperimentConfig {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(coarseSae, "coarseSae");

@@ -121,4 +121,19 @@ class CliCaptureTest {
         assertEquals(2, r3.code());
         assertTrue(r3.err().contains("unknown model kind 'huge'"), r3.err());
     }
+
+    @Test
+    void gpuCaptureWithoutAGpuIsAClearError() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.jlens.llama.Backends.gpus().isEmpty(), "this machine has a GPU device");
+        Path prompts = dir.resolve("p.txt");
+        Files.writeString(prompts, "the capital of France is Paris\n");
+        CliRunner.Run r = run("capture", "--model", model.toString(), "--prompts", prompts.toString(), "--gpu-capture",
+                "--out", dir.resolve("g").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("GPU"), r.err());
+        CliRunner.Run f = run("france", "--model", model.toString(), "--coarse-sae", "x", "--fine-sae", "y", "--gpu-capture",
+                "--out", dir.resolve("f").toString());
+        assertEquals(2, f.code(), f.err());
+        assertTrue(f.err().contains("--gpu-capture needs a llama.cpp build with a GPU backend"), f.err());
+    }
 }
