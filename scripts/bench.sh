@@ -41,7 +41,7 @@ if [ -z "${JLENS_NATIVE_DIR:-}" ] && [ ! -x "$native/llama-bench" ]; then
   JLENS_NATIVE_OUT="$native" "$JLENS_ROOT/scripts/build-native.sh" "${build_flags[@]}" >"$B/build-native.log" 2>&1 \
     || die "llama.cpp bench build failed (log: $B/build-native.log)"
 fi
-[ -f "$native/libllama.so" ] || die "no libllama.so in $native"
+[ -f "$native/libjlens-llama.so.0" ] || die "no libjlens-llama.so.0 in $native"
 
 jar="$JLENS_ROOT/target/jlens-0.1.0-SNAPSHOT.jar"
 if [ ! -f "$jar" ] || [ -n "$(find "$JLENS_ROOT/src/main" "$JLENS_ROOT/bindings" "$JLENS_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]; then

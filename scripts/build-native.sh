@@ -21,7 +21,9 @@ for a in "$@"; do
 done
 "$JLENS_ROOT/scripts/fetch-llama.sh" >&2
 commit=$(pin commit)
-build="$JLENS_CACHE/build/llama-${commit:0:12}-$key"
+# keyed by our CMakeLists.txt too: a change there (e.g. library names) must not reuse an old build
+cmk=$(sha256sum "$JLENS_ROOT/CMakeLists.txt" | cut -c1-8)
+build="$JLENS_CACHE/build/llama-${commit:0:12}-$cmk-$key"
 out="${JLENS_NATIVE_OUT:-$(native_lib_dir)}"
 stamp="$build/.jlens-built"
 # a build folder configured from another checkout cannot be reused by CMake: start it afresh

@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Loads the pinned llama.cpp build by path with {@link SymbolLookup#libraryLookup} (dlopen RTLD_LOCAL),
- * so another libggml/libllama in the same process does not shadow ours, checks that it is the
+ * Loads the pinned llama.cpp build by path with {@link SymbolLookup#libraryLookup} (dlopen RTLD_LOCAL).
+ * Our libraries carry their own SONAMEs (libjlens-*.so.0): the dynamic loader resolves a DT_NEEDED entry
+ * against any already-loaded object with that SONAME, so with upstream names another wrapper's
+ * libggml.so.0 loaded first would silently stand in for ours. Then it checks that the build is the
  * version the bindings were generated from, initialises the backend and routes native logs into
  * {@link System.Logger} "dev.jlens.llama.native".
  *
@@ -27,8 +29,8 @@ import java.util.List;
  * is never closed.
  */
 public final class NativeLibrary {
-    /** The libraries by SONAME, in load order (each one's DT_NEEDED entries name these). */
-    static final String[] LIBS = {"libggml-base.so.0", "libggml-cpu.so.0", "libggml.so.0", "libllama.so.0"};
+    /** The libraries by SONAME, in load order (each one's DT_NEEDED entries name these). Our build's own names (see CMakeLists.txt): distinct SONAMEs from any upstream libggml/libllama in the process. */
+    static final String[] LIBS = {"libjlens-ggml-base.so.0", "libjlens-ggml-cpu.so.0", "libjlens-ggml.so.0", "libjlens-llama.so.0"};
     private static final String JAR_DIR = "/dev/jlens/natives/linux-x86_64/";
     private static final System.Logger NATIVE_LOG = System.getLogger("dev.jlens.llama.native");
 
@@ -90,7 +92,7 @@ public final class NativeLibrary {
         while (p != null) {
             Path cand = p.resolve("native/lib");
             tried.add(cand.toString());
-            if (Files.isRegularFile(cand.resolve("libllama.so.0"))) return cand;
+            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) return cand;
             p = p.getParent();
         }
         Path extracted = extractFromJar();
@@ -115,7 +117,7 @@ public final class NativeLibrary {
             String cache = System.getenv("JLENS_CACHE");
             Path root = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "jlens");
             Path dir = root.resolve("natives").resolve(id);
-            if (Files.isRegularFile(dir.resolve("libllama.so.0"))) return dir;
+            if (Files.isRegularFile(dir.resolve("libjlens-llama.so.0"))) return dir;
             Files.createDirectories(dir.getParent());
             Path tmp = Files.createTempDirectory(dir.getParent(), "." + id + ".");
             for (int i = 0; i < LIBS.length; i++) Files.write(tmp.resolve(LIBS[i]), bytes[i]);
