@@ -36,7 +36,9 @@ public class KernelBenchmarks {
 
     @Param({"vector", "scalar"}) String kernel;
     @Param({"F32", "BF16"}) String format;
-    @Param({"8"}) int tokens;
+    @Param({"8", "32", "256"}) int tokens;
+    /** Width of the whole W_enc the tile is cut from: its row stride (Gemma Scope 16k; 512 = a tile-wide toy). */
+    @Param({"16384"}) int dSae;
 
     Kernels k;
     Arena arena;
@@ -50,13 +52,13 @@ public class KernelBenchmarks {
         arena = Arena.ofShared();
         WeightFormat fmt = WeightFormat.valueOf(format);
         SplittableRandom r = new SplittableRandom(1);
-        MemorySegment data = arena.allocate((long) D_IN * TILE * fmt.bytes, 64);
-        for (long i = 0; i < (long) D_IN * TILE; i++) {
+        MemorySegment data = arena.allocate((long) D_IN * dSae * fmt.bytes, 64);
+        for (long i = 0; i < (long) D_IN * dSae; i++) {
             float v = (float) (r.nextDouble() * 2 - 1) / 48f;
             if (fmt == WeightFormat.F32) data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
             else data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, WeightFormat.toBf16(v));
         }
-        w = new Weights(data, fmt, D_IN, TILE);
+        w = new Weights(data, fmt, D_IN, dSae);
         bias = arena.allocate(4L * TILE, 64);
         threshold = arena.allocate(4L * TILE, 64);
         for (int c = 0; c < TILE; c++) threshold.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, c, 0.5f);

@@ -50,6 +50,16 @@ final class PanamaKernels implements Kernels {
         return ((IntVector) s.convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    /** Per-thread buffer for the packed (f32) W panel of the tile being encoded; grown on demand, never shrunk. */
+    private static final ThreadLocal<float[][]> PANEL = ThreadLocal.withInitial(() -> new float[1][]);
+
+    private static float[] panel(long floats) {
+        if (floats > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("tile too large to pack: " + floats + " floats");
+        float[][] h = PANEL.get();
+        if (h[0] == null || h[0].length < floats) h[0] = new float[(int) Math.max(floats, 1 << 14)];
+        return h[0];
+    }
+
     @Override
     public void encodeTile(float[] x, int nTokens, Weights w, MemorySegment bias, MemorySegment threshold,
                            int c0, int c1, float[] acc, ActiveBuffer out) {
@@ -57,13 +67,32 @@ final class PanamaKernels implements Kernels {
         long dSae = w.cols();
         int vEnd = FS.loopBound(tw);
         int v2End = vEnd / (2 * L) * (2 * L);
+        // Pack the tile's W columns [c0, c0+v2End) into 2-vector strips, each [d_in x 2L] contiguous f32 (bf16
+        // widened once here, exactly). Read in place, a strip is d_in cache lines d_sae*eb bytes apart: every
+        // k step touches a new page, on each of the nTokens/4 passes. Packed, the micro-kernels stream it from
+        // a heap array, and a strip (d_in x 2L floats, ~147 KiB at 256 bits) stays in L2 while every token
+        // group reuses it. Values, and so results, are unchanged.
+        int strips = v2End / (2 * L);
+        int stripElems = dIn * 2 * L;
+        float[] p = strips > 0 ? panel((long) strips * stripElems) : null;
+        for (int k = 0; k < dIn; k++) {
+            long row = (long) k * dSae + c0;
+            int to = k * 2 * L;
+            for (int st = 0; st < strips; st++) {
+                long e = row + (long) st * 2 * L;
+                int o = st * stripElems + to;
+                load(w, e).intoArray(p, o);
+                load(w, e + L).intoArray(p, o + L);
+            }
+        }
         // register-blocked: each output is a k-ascending chain of fmas starting from 0, whichever path
-        // computes it, so the blocking changes speed, not results. A 2-vector column strip of W
-        // (d_in x 2L floats) stays in L1/L2 while every token group reuses it.
-        for (int j = 0; j < v2End; j += 2 * L) {
+        // computes it, so the blocking changes speed, not results.
+        for (int st = 0; st < strips; st++) {
+            int j = st * 2 * L;
+            int base = st * stripElems;
             int t = 0;
-            for (; t + 4 <= nTokens; t += 4) micro4x2(x, dIn, t, w, dSae, c0 + j, acc, tw, j);
-            for (; t < nTokens; t++) micro1x2(x, dIn, t, w, dSae, c0 + j, acc, tw, j);
+            for (; t + 4 <= nTokens; t += 4) micro4x2(x, dIn, t, p, base, acc, tw, j);
+            for (; t < nTokens; t++) micro1x2(x, dIn, t, p, base, acc, tw, j);
         }
         for (int j = v2End; j < vEnd; j += L)
             for (int t = 0; t < nTokens; t++) {
@@ -98,12 +127,13 @@ final class PanamaKernels implements Kernels {
         }
     }
 
-    private static void micro4x2(float[] x, int dIn, int t0, Weights w, long dSae, int col, float[] acc, int tw, int j) {
+    /** 4 tokens x 2 vectors of one packed strip (element (k, v) at p[base + k*2L + v]). */
+    private static void micro4x2(float[] x, int dIn, int t0, float[] p, int base, float[] acc, int tw, int j) {
         FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         int x0 = t0 * dIn, x1 = x0 + dIn, x2 = x1 + dIn, x3 = x2 + dIn;
-        for (int k = 0; k < dIn; k++) {
-            long e = k * dSae + col;
-            FloatVector w0 = load(w, e), w1 = load(w, e + L);
+        int e = base;
+        for (int k = 0; k < dIn; k++, e += 2 * L) {
+            FloatVector w0 = FloatVector.fromArray(FS, p, e), w1 = FloatVector.fromArray(FS, p, e + L);
             FloatVector b = FloatVector.broadcast(FS, x[x0 + k]);
             a00 = w0.fma(b, a00);
             a01 = w1.fma(b, a01);
@@ -128,14 +158,14 @@ final class PanamaKernels implements Kernels {
         a31.intoArray(acc, o + 3 * tw + L);
     }
 
-    private static void micro1x2(float[] x, int dIn, int t, Weights w, long dSae, int col, float[] acc, int tw, int j) {
+    private static void micro1x2(float[] x, int dIn, int t, float[] p, int base, float[] acc, int tw, int j) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
         int xo = t * dIn;
-        for (int k = 0; k < dIn; k++) {
-            long e = k * dSae + col;
+        int e = base;
+        for (int k = 0; k < dIn; k++, e += 2 * L) {
             FloatVector b = FloatVector.broadcast(FS, x[xo + k]);
-            a0 = load(w, e).fma(b, a0);
-            a1 = load(w, e + L).fma(b, a1);
+            a0 = FloatVector.fromArray(FS, p, e).fma(b, a0);
+            a1 = FloatVector.fromArray(FS, p, e + L).fma(b, a1);
         }
         a0.intoArray(acc, t * tw + j);
         a1.intoArray(acc, t * tw + j + L);
