@@ -36,8 +36,9 @@ if [ "$mode" = gpu ]; then
   command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 || die "--gpu needs an NVIDIA GPU and its driver (nvidia-smi -L failed)"
   native="${JLENS_NATIVE_DIR:-$B/native-cuda}"; build_flags=(--cuda --bench-tools)
 fi
-if [ -z "${JLENS_NATIVE_DIR:-}" ] && [ ! -x "$native/llama-bench" ]; then
-  echo "bench: building llama.cpp ${build_flags[*]} into $native (first run only)..." >&2
+if [ -z "${JLENS_NATIVE_DIR:-}" ]; then
+  # cached per commit, flags and CMakeLists.txt: quick when nothing changed, and never a stale copy
+  echo "bench: llama.cpp ${build_flags[*]} into $native (built on first use)..." >&2
   JLENS_NATIVE_OUT="$native" "$JLENS_ROOT/scripts/build-native.sh" "${build_flags[@]}" >"$B/build-native.log" 2>&1 \
     || die "llama.cpp bench build failed (log: $B/build-native.log)"
 fi
