@@ -20,6 +20,22 @@ public final class LensModel implements AutoCloseable {
     /** Loads a model offloading {@code gpuLayers} layers when the native build has a GPU backend (0 = CPU only). */
     public static LensModel load(Path gguf, int gpuLayers) { return new LensModel(Model.load(gguf, new Model.Params(gpuLayers, true))); }
 
+    /**
+     * Loads a model for capturing {@code layer} on a GPU: blocks 0..layer go to the GPU, the blocks above and the
+     * (tied) embedding/output matrix stay in CPU memory, since an early-exit capture never runs them. Needs a
+     * llama.cpp build with a GPU backend (scripts/build-native.sh --cuda, pointed to by -Djlens.native.dir);
+     * throws IllegalStateException when the loaded build has no GPU device. Activations differ from a CPU
+     * capture by GPU rounding (about 1e-3 relative on an F32 model).
+     */
+    public static LensModel loadForGpuCapture(Path gguf, int layer) {
+        if (layer < 0) throw new IllegalArgumentException("layer must be >= 0, got " + layer);
+        if (!hasGpu()) throw new IllegalStateException("the loaded llama.cpp build has no GPU device (build with scripts/build-native.sh --cuda)");
+        return new LensModel(Model.load(gguf, Model.Params.captureOnGpu(layer)));
+    }
+
+    /** Whether the loaded llama.cpp build registered a GPU device. */
+    public static boolean hasGpu() { return !dev.jlens.llama.Backends.gpus().isEmpty(); }
+
     /** Residual stream width (2304 for Gemma 2 2B). */
     public int dModel() { return model.nEmbd(); }
 

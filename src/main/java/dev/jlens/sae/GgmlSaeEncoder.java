@@ -23,8 +23,9 @@ public final class GgmlSaeEncoder implements SaeEncoder {
         this.sae = Objects.requireNonNull(sae, "sae");
         Weights w = sae.wEnc(); // [d_in][d_sae]
         int dIn = sae.dIn(), dSae = sae.dSae();
-        // keep a dense block <= 64 MB: 16 tokens of a 262k SAE, 256 of a 16k one
-        this.block = (int) Math.max(1, Math.min(options.tokenBlock() * 8L, (64L << 20) / (4L * dSae)));
+        // keep a dense block <= 64 MB (64 tokens of a 262k SAE) and at most 256 tokens: the graph has a fixed
+        // size and computes every row of a block, so a large block wastes work on short inputs
+        this.block = (int) Math.max(1, Math.min(Math.min(options.tokenBlock() * 8L, 256), (64L << 20) / (4L * dSae)));
         this.graph = GgmlJumpRelu.create(dIn, dSae, (f0, f1, dst) -> {
             int width = f1 - f0;
             for (int k = 0; k < dIn; k++) {
