@@ -61,9 +61,10 @@ public final class ContrastStats {
         int[] features = table.activeFeatures();
         double[] p = new double[features.length];
         double[][] partial = new double[features.length][];
-        double[] target = new double[nT];
-        double[] control = new double[nC];
-        for (int f = 0; f < features.length; f++) {
+        // features are independent (the permutations are shared, read-only): in parallel, same numbers
+        java.util.stream.IntStream.range(0, features.length).parallel().forEach(f -> {
+            double[] target = new double[nT];
+            double[] control = new double[nC];
             double[] dense = table.values(features[f]);
             int it = 0, ic = 0;
             int firedT = 0, firedC = 0;
@@ -82,7 +83,7 @@ public final class ContrastStats {
                     meanT - meanC, perms);
             partial[f] = new double[] {meanT, meanC, (double) firedT / nT, (double) firedC / nC,
                     selectivity(meanT, meanC), auroc(target, control), cohensD(target, control)};
-        }
+        });
         double[] q = benjaminiHochberg(p);
         List<FeatureContrast> out = new ArrayList<>(features.length);
         for (int f = 0; f < features.length; f++) {
@@ -109,15 +110,20 @@ public final class ContrastStats {
         double[] c = control.clone();
         Arrays.sort(t);
         Arrays.sort(c);
-        // walk both sorted arrays: for each target value, `below` controls are smaller and `equal` tie with it
+        // walk both sorted arrays one distinct target value at a time: `below` controls are smaller, `equal`
+        // tie with it. Per distinct value, not per target: sparse features are mostly zeros, and counting the
+        // tied zeros again for every zero target made this nT x nC (500 s of a 400-prompt 262k run).
         double u = 0;
         int below = 0;
-        for (int i = 0; i < nT; i++) {
+        for (int i = 0; i < nT; ) {
             double v = t[i];
+            int iEnd = i;
+            while (iEnd < nT && t[iEnd] == v) iEnd++;
             while (below < nC && c[below] < v) below++;
             int equalEnd = below;
             while (equalEnd < nC && c[equalEnd] == v) equalEnd++;
-            u += below + 0.5 * (equalEnd - below);
+            u += (iEnd - i) * (below + 0.5 * (equalEnd - below));
+            i = iEnd;
         }
         return clampUnit(u / ((double) nT * nC));
     }
