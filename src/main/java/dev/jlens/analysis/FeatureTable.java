@@ -23,7 +23,10 @@ public final class FeatureTable {
     private final List<String> facets = new ArrayList<>();
     private final List<Integer> promptIndices = new ArrayList<>();
     private final Set<Integer> seenPrompts = new HashSet<>();
-    private final Map<Integer, Column> columns = new HashMap<>();
+    // indexed by feature id (ids are dense, < d_sae): a HashMap<Integer, Column> here was 90% of the contrast
+    // stage's samples in a JFR profile of the 400-prompt 262k run
+    private Column[] columns = new Column[1024];
+    private int activeCount;
     private int targetCount;
     private long activationCount;
 
@@ -58,7 +61,14 @@ public final class FeatureTable {
         for (int i = 0; i < prompt.size(); i++) {
             float v = prompt.valueAt(i);
             if (v > 0f) {
-                columns.computeIfAbsent(prompt.featureAt(i), k -> new Column()).add(row, v);
+                int f = prompt.featureAt(i);
+                if (f >= columns.length) columns = Arrays.copyOf(columns, Math.max(f + 1, columns.length * 2));
+                Column c = columns[f];
+                if (c == null) {
+                    c = columns[f] = new Column();
+                    activeCount++;
+                }
+                c.add(row, v);
                 activationCount++;
             }
         }
@@ -82,23 +92,30 @@ public final class FeatureTable {
 
     /** Features that fired on at least one prompt, ascending. */
     public int[] activeFeatures() {
-        return columns.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        int[] out = new int[activeCount];
+        int n = 0;
+        for (int f = 0; f < columns.length; f++) if (columns[f] != null) out[n++] = f;
+        return out;
     }
 
-    public int activeFeatureCount() { return columns.size(); }
+    public int activeFeatureCount() { return activeCount; }
 
-    public boolean isActive(int feature) { return columns.containsKey(feature); }
+    public boolean isActive(int feature) { return column(feature) != null; }
+
+    private Column column(int feature) {
+        return feature >= 0 && feature < columns.length ? columns[feature] : null;
+    }
 
     /** Number of prompts on which {@code feature} fired. */
     public int fireCount(int feature) {
-        Column c = columns.get(feature);
+        Column c = column(feature);
         return c == null ? 0 : c.size;
     }
 
     /** Dense per-row activations of {@code feature} (0 where it did not fire); all zeros if never active. */
     public double[] values(int feature) {
         double[] out = new double[labels.size()];
-        Column c = columns.get(feature);
+        Column c = column(feature);
         if (c != null) {
             for (int i = 0; i < c.size; i++) out[c.rows[i]] = c.values[i];
         }
@@ -107,13 +124,13 @@ public final class FeatureTable {
 
     /** Rows where {@code feature} fired, ascending (a copy). */
     public int[] firedRows(int feature) {
-        Column c = columns.get(feature);
+        Column c = column(feature);
         return c == null ? new int[0] : Arrays.copyOf(c.rows, c.size);
     }
 
     /** Values at {@link #firedRows(int)} (a copy, same order). */
     public float[] firedValues(int feature) {
-        Column c = columns.get(feature);
+        Column c = column(feature);
         return c == null ? new float[0] : Arrays.copyOf(c.values, c.size);
     }
 
