@@ -92,7 +92,6 @@ final class PanamaKernels implements Kernels {
             int base = st * stripElems;
             int t = 0;
             for (; t + 6 <= nTokens; t += 6) micro6x2(x, dIn, t, p, base, acc, tw, j);
-            for (; t + 4 <= nTokens; t += 4) micro4x2(x, dIn, t, p, base, acc, tw, j);
             for (; t < nTokens; t++) micro1x2(x, dIn, t, p, base, acc, tw, j);
         }
         for (int j = v2End; j < vEnd; j += L)
@@ -171,37 +170,6 @@ final class PanamaKernels implements Kernels {
         a41.intoArray(acc, o + 4 * tw + L);
         a50.intoArray(acc, o + 5 * tw);
         a51.intoArray(acc, o + 5 * tw + L);
-    }
-
-    /** 4 tokens x 2 vectors of one packed strip (element (k, v) at p[base + k*2L + v]). */
-    private static void micro4x2(float[] x, int dIn, int t0, float[] p, int base, float[] acc, int tw, int j) {
-        FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        int x0 = t0 * dIn, x1 = x0 + dIn, x2 = x1 + dIn, x3 = x2 + dIn;
-        int e = base;
-        for (int k = 0; k < dIn; k++, e += 2 * L) {
-            FloatVector w0 = FloatVector.fromArray(FS, p, e), w1 = FloatVector.fromArray(FS, p, e + L);
-            FloatVector b = FloatVector.broadcast(FS, x[x0 + k]);
-            a00 = w0.fma(b, a00);
-            a01 = w1.fma(b, a01);
-            b = FloatVector.broadcast(FS, x[x1 + k]);
-            a10 = w0.fma(b, a10);
-            a11 = w1.fma(b, a11);
-            b = FloatVector.broadcast(FS, x[x2 + k]);
-            a20 = w0.fma(b, a20);
-            a21 = w1.fma(b, a21);
-            b = FloatVector.broadcast(FS, x[x3 + k]);
-            a30 = w0.fma(b, a30);
-            a31 = w1.fma(b, a31);
-        }
-        int o = t0 * tw + j;
-        a00.intoArray(acc, o);
-        a01.intoArray(acc, o + L);
-        a10.intoArray(acc, o + tw);
-        a11.intoArray(acc, o + tw + L);
-        a20.intoArray(acc, o + 2 * tw);
-        a21.intoArray(acc, o + 2 * tw + L);
-        a30.intoArray(acc, o + 3 * tw);
-        a31.intoArray(acc, o + 3 * tw + L);
     }
 
     private static void micro1x2(float[] x, int dIn, int t, float[] p, int base, float[] acc, int tw, int j) {

@@ -40,7 +40,7 @@ class GpuEncodeTest {
             String backend = ((GgmlSaeEncoder) gpu).backend();
             assertTrue(backend.startsWith("CUDA"), "ggml-gpu ran on " + backend);
             SparseCodes codes = gpu.encode(rnd.x(), nTok);
-            int[] stats = compare(codes, rnd, dIn, dSae, nTok);
+            int[] stats = GgmlSaeEncoderTest.compare(codes, rnd, dIn, dSae, nTok, 0x1p-10); // TF32 band
             System.out.printf("ggml-gpu 2304x16384, %d tokens: %d decisions compared, %d inside the TF32 tie band, mean L0 %.1f%n",
                     nTok, stats[0], stats[1], (double) codes.nnz() / nTok);
             assertTrue(stats[0] > nTok * dSae * 0.95, "too many ties: " + stats[1]);
@@ -77,32 +77,5 @@ class GpuEncodeTest {
             System.out.printf("ggml-gpu vs scalar, bf16 weights: active-set Jaccard %.5f over %d features%n", jaccard, union);
             assertTrue(jaccard > 0.995, "GPU vs CPU active sets on identical bf16 weights: " + jaccard);
         }
-    }
-
-    /** Returns {compared, ties}; fails on any disagreement outside the TF32 + f32 band. */
-    static int[] compare(SparseCodes codes, GgmlSaeEncoderTest.Random rnd, int dIn, int dSae, int nTok) {
-        int compared = 0, ties = 0;
-        for (int t = 0; t < nTok; t++) {
-            float[] dense = new float[dSae];
-            boolean[] on = new boolean[dSae];
-            int[] idx = codes.indices(t);
-            float[] val = codes.values(t);
-            for (int i = 0; i < idx.length; i++) { dense[idx[i]] = val[i]; on[idx[i]] = true; }
-            for (int c = 0; c < dSae; c++) {
-                double ref = rnd.bEnc()[c], mag = Math.abs(rnd.bEnc()[c]);
-                for (int k = 0; k < dIn; k++) {
-                    double p = (double) rnd.x()[t * dIn + k] * rnd.wEnc()[k * dSae + c];
-                    ref += p;
-                    mag += Math.abs(p);
-                }
-                double tol = (0x1p-10 + (dIn + 2) * 0x1p-24) * mag;
-                if (Math.abs(ref - rnd.thr()[c]) <= tol) { ties++; continue; }
-                compared++;
-                boolean want = ref > rnd.thr()[c];
-                assertEquals(want, on[c], "gate differs at token " + t + " feature " + c + " (pre " + ref + ", thr " + rnd.thr()[c] + ")");
-                if (want) assertEquals(ref, dense[c], tol, "value at token " + t + " feature " + c);
-            }
-        }
-        return new int[] {compared, ties};
     }
 }
