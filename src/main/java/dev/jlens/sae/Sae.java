@@ -149,21 +149,28 @@ public final class Sae implements AutoCloseable {
         return out;
     }
 
-    /** Finds the first NaN/Inf by exponent bits; chunks run in parallel since this reads gigabytes. */
+    /**
+     * Finds the first NaN/Inf by exponent bits; chunks run in parallel since this reads gigabytes. A memory-mapped
+     * chunk is released from this process's resident set once read ({@link #release}), so validating a 262k SAE
+     * (2.4 GB per matrix in f32) does not leave the whole file resident: the encoder faults back only what it reads.
+     */
     private static void checkFinite(Path file, String member, Weights w) throws FormatException {
         long n = (long) w.rows() * w.cols();
-        int chunks = (int) Math.min(256, Math.max(1, n >>> 20));
+        int chunks = (int) Math.min(4096, Math.max(1, n >>> 20));
         long per = (n + chunks - 1) / chunks;
         MemorySegment d = w.data();
         boolean f32 = w.format() == WeightFormat.F32;
+        long bytes = f32 ? 4 : 2;
         long bad = IntStream.range(0, chunks).parallel().mapToLong(c -> {
             long from = c * per, to = Math.min(n, from + per);
+            long found = Long.MAX_VALUE;
             for (long i = from; i < to; i++) {
                 boolean nonFinite = f32 ? (d.getAtIndex(I32, i) & 0x7F800000) == 0x7F800000
                         : (d.getAtIndex(I16, i) & 0x7F80) == 0x7F80;
-                if (nonFinite) return i;
+                if (nonFinite) { found = i; break; }
             }
-            return Long.MAX_VALUE;
+            release(d, from * bytes, to * bytes);
+            return found;
         }).min().orElse(Long.MAX_VALUE);
         if (bad != Long.MAX_VALUE) {
             long r = bad / w.cols(), c = bad % w.cols();
@@ -171,13 +178,32 @@ public final class Sae implements AutoCloseable {
         }
     }
 
+    /** Row L2 norms of W_dec in blocks of rows, checking finiteness in the same pass and releasing each block once read. */
     private static RowNormStats decoderNormsCheckingFinite(Path file, Weights wDec) throws FormatException {
-        checkFinite(file, "W_dec", wDec);
-        double[] norm = IntStream.range(0, wDec.rows()).parallel().mapToDouble(r -> {
-            double s = 0;
-            for (int c = 0; c < wDec.cols(); c++) { double v = wDec.get(r, c); s += v * v; }
-            return Math.sqrt(s);
-        }).toArray();
+        int rows = wDec.rows(), cols = wDec.cols();
+        long rowBytes = (long) cols * (wDec.format() == WeightFormat.F32 ? 4 : 2);
+        int block = (int) Math.max(1, Math.min(rows, (4L << 20) / rowBytes)); // ~4 MiB of rows per task
+        int blocks = (rows + block - 1) / block;
+        double[] norm = new double[rows];
+        long bad = IntStream.range(0, blocks).parallel().mapToLong(b -> {
+            int from = b * block, to = Math.min(rows, from + block);
+            long found = Long.MAX_VALUE;
+            for (int r = from; r < to && found == Long.MAX_VALUE; r++) {
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    float v = wDec.get(r, c);
+                    if (!Float.isFinite(v)) { found = (long) r * cols + c; break; }
+                    s += (double) v * v;
+                }
+                norm[r] = Math.sqrt(s);
+            }
+            release(wDec.data(), from * rowBytes, to * rowBytes);
+            return found;
+        }).min().orElse(Long.MAX_VALUE);
+        if (bad != Long.MAX_VALUE) {
+            long r = bad / cols, c = bad % cols;
+            throw new FormatException(file, "W_dec", "non-finite value " + wDec.get(r, c) + " at index [" + r + ", " + c + "]");
+        }
         int lo = 0, hi = 0;
         double sum = 0;
         for (int r = 0; r < norm.length; r++) {
@@ -187,6 +213,22 @@ public final class Sae implements AutoCloseable {
         }
         return new RowNormStats((float) norm[lo], lo, (float) norm[hi], hi, sum / norm.length);
     }
+
+    /**
+     * Drops the pages of {@code [from, to)} of a memory-mapped segment from this process's resident set (the data
+     * stays in the page cache and is faulted back on the next read); a no-op for off-heap copies. Only whole pages
+     * inside the range are released, so a neighbouring tensor's pages are never touched.
+     */
+    static void release(MemorySegment seg, long from, long to) {
+        if (!seg.isMapped() || to <= from) return;
+        long page = PAGE;
+        long addr = seg.address();
+        long start = ((addr + from + page - 1) / page) * page - addr; // first whole page inside the range
+        long end = ((addr + to) / page) * page - addr;                 // end of the last whole page inside it
+        if (end - start >= page) seg.asSlice(start, end - start).unload();
+    }
+
+    private static final long PAGE = 4096;
 
     /** Gemma Scope params.npz; the hook layer is read from a "layer_N" directory in the path. */
     public static Sae loadGemmaScopeNpz(Path paramsNpz) throws IOException {
