@@ -128,6 +128,19 @@ public final class FeatureTable {
         return c == null ? new int[0] : Arrays.copyOf(c.rows, c.size);
     }
 
+    /**
+     * Copies the fired rows of {@code feature} (ascending) and their values into the caller's buffers, which must
+     * hold {@link #fireCount(int)} elements; returns that count. The allocation-free form of
+     * {@link #firedRows(int)} / {@link #firedValues(int)} for loops over every feature.
+     */
+    public int copyFired(int feature, int[] rows, float[] values) {
+        Column c = column(feature);
+        if (c == null) return 0;
+        System.arraycopy(c.rows, 0, rows, 0, c.size);
+        System.arraycopy(c.values, 0, values, 0, c.size);
+        return c.size;
+    }
+
     /** Values at {@link #firedRows(int)} (a copy, same order). */
     public float[] firedValues(int feature) {
         Column c = column(feature);

@@ -37,4 +37,12 @@ public interface Kernels {
      * j in [0, n). W is [d_sae x d_in]; out has at least d_in elements.
      */
     void decode(int[] indices, float[] values, int off, int n, Weights w, MemorySegment bias, float[] out);
+
+    /**
+     * Sparse rows times a 0/1 matrix, accumulated: for k = 0, 1, ... (in that order) and every p in [0, n),
+     * acc[p] += values[k] * labels[rows[k] * stride + p]. With 0/1 labels every product is exact (a value or
+     * zero), so fused and separate multiply-add give the same sums: both implementations are bit-identical.
+     * Used by the permutation test (one column of {@code labels} per random relabeling).
+     */
+    void sparseRowSum(int[] rows, float[] values, int count, double[] labels, int stride, double[] acc, int n);
 }

@@ -2,6 +2,7 @@ package dev.jlens.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -24,6 +25,7 @@ final class PanamaKernels implements Kernels {
             VectorSpecies.of(short.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int L = FS.length();
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
 
     PanamaKernels() {
         if (L < 4) throw new UnsupportedOperationException("preferred float vector has only " + L + " lanes");
@@ -199,6 +201,21 @@ final class PanamaKernels implements Kernels {
             long row = (long) f * dIn;
             for (d = 0; d < vEnd; d += L) vv.fma(load(w, row + d), FloatVector.fromArray(FS, out, d)).intoArray(out, d);
             for (; d < dIn; d++) out[d] = Math.fma(v, w.get(f, d), out[d]);
+        }
+    }
+
+    @Override
+    public void sparseRowSum(int[] rows, float[] values, int count, double[] labels, int stride, double[] acc, int n) {
+        int dl = DS.length(), end = DS.loopBound(n);
+        for (int k = 0; k < count; k++) {
+            double v = values[k];
+            DoubleVector vv = DoubleVector.broadcast(DS, v);
+            int base = rows[k] * stride;
+            int p = 0;
+            for (; p < end; p += dl) {
+                DoubleVector.fromArray(DS, labels, base + p).fma(vv, DoubleVector.fromArray(DS, acc, p)).intoArray(acc, p);
+            }
+            for (; p < n; p++) acc[p] += v * labels[base + p];
         }
     }
 }

@@ -45,4 +45,13 @@ public final class ScalarKernels implements Kernels {
             for (int d = 0; d < dIn; d++) out[d] += v * w.get(f, d);
         }
     }
+
+    @Override
+    public void sparseRowSum(int[] rows, float[] values, int count, double[] labels, int stride, double[] acc, int n) {
+        for (int k = 0; k < count; k++) {
+            double v = values[k];
+            int base = rows[k] * stride;
+            for (int p = 0; p < n; p++) acc[p] += v * labels[base + p];
+        }
+    }
 }

@@ -256,4 +256,32 @@ class KernelParityTest {
         assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
         assertTrue(KernelProvider.best().name().startsWith("panama"), KernelProvider.best().name());
     }
+
+    @Test
+    void sparseRowSumIsBitIdenticalToTheScalarTwin() {
+        SplittableRandom r = new SplittableRandom(42);
+        for (int nPerm : new int[] {1, 3, 8, 1001}) {
+            int n = 37;
+            double[] labels = new double[n * nPerm];
+            for (int i = 0; i < labels.length; i++) labels[i] = r.nextBoolean() ? 1.0 : 0.0;
+            int count = 19;
+            int[] rows = new int[count];
+            float[] values = new float[count];
+            for (int k = 0; k < count; k++) {
+                rows[k] = r.nextInt(n);
+                values[k] = k % 5 == 0 ? 1e-7f : (float) (r.nextDouble() * 1e3); // mixed magnitudes: rounding matters
+            }
+            double[] a = new double[nPerm], b = new double[nPerm];
+            for (int p = 0; p < nPerm; p++) a[p] = b[p] = p * 0.25;
+            scalar.sparseRowSum(rows, values, count, labels, nPerm, a, nPerm);
+            vector.sparseRowSum(rows, values, count, labels, nPerm, b, nPerm);
+            for (int p = 0; p < nPerm; p++) {
+                assertEquals(Double.doubleToRawLongBits(a[p]), Double.doubleToRawLongBits(b[p]), "perm " + p + " of " + nPerm);
+            }
+            // and both equal the sum of the labelled values in k order
+            double expect = 0;
+            for (int k = 0; k < count; k++) if (labels[rows[k] * nPerm + nPerm - 1] == 1.0) expect += values[k];
+            assertEquals(expect + (nPerm - 1) * 0.25 - (nPerm - 1) * 0.25, a[nPerm - 1] - (nPerm - 1) * 0.25, 1e-9 * (1 + Math.abs(expect)));
+        }
+    }
 }
