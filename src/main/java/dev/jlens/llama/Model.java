@@ -89,6 +89,8 @@ public final class Model implements AutoCloseable {
             if (h.equals(MemorySegment.NULL)) {
                 throw new LlamaException("llama_model_load_from_file", 0, gguf + ": llama.cpp could not load the model (see the native log)");
             }
+            // llama.cpp pre-faults the whole mapping; an early-exit capture reads only the blocks up to its layer
+            if (params.mmap()) MappedPages.release(gguf);
             return new Model(gguf, h, params.nGpuLayers() != 0);
         }
     }
