@@ -127,12 +127,23 @@ for w in 16k $([ "$mode" = full ] && echo 262k); do
     for k in vector ggml; do step "encode-$w-$fmt-$k" encode sae="$s" kind="$k" tokens="$tok" threads="$T" runs="$runs"; done
   done
 done
+# the experiment runs on SAEs calibrated to this model's layer-12 residual (like trained SAEs; the encode
+# benchmarks above use toys calibrated to N(0, 1) tokens, which fire on most features of real activations)
+model_sae() { # width dsae -> layer_12/width_<w>-model/params.npz, with its calibration record in results
+  local d="$B/layer_12/width_$1-model"
+  [ -f "$d/params.npz" ] && [ -f "$R/model-sae-$1.json" ] && return 0
+  echo "bench: SAE $1 calibrated to the model's layer-12 activations..." >&2
+  "${java[@]}" dev.jlens.bench.Bench model-sae model="$model" d_sae="$2" threads="$T" npz="$d/params.npz" \
+    label="model-sae-$1" out="$R/model-sae-$1.json" || die "model-calibrated SAE failed"
+}
+model_sae 16k 16384
+[ "$fine" = 262k ] && model_sae 262k 262144
 for spec in "${e2e[@]}"; do
   limit=${spec%%:*}; rep=${spec##*:}; name="e2e-$((2 * limit * rep))"
   [ -f "$R/$name.json" ] && { echo "bench: $name (cached)" >&2; continue; }
   echo "bench: $name (France experiment, $((2 * limit * rep)) prompts)..." >&2
   /usr/bin/time -f '%M' -o "$R/$name.time" "${java[@]}" dev.jlens.bench.Bench e2e model="$model" \
-    coarse="$B/layer_12/width_16k-f32/params.npz" fine="$B/layer_12/width_$fine-f32/params.npz" limit="$limit" repeat="$rep" \
+    coarse="$B/layer_12/width_16k-model/params.npz" fine="$B/layer_12/width_$fine-model/params.npz" limit="$limit" repeat="$rep" \
     threads="$T" work="$B/work-$name" label="$name" out="$R/$name.json"
 done
 

@@ -317,6 +317,15 @@ public final class BenchReport {
         md.append("## France experiment end to end\n\n");
         md.append("One run each (long runs; no medians). Peak RSS is the JVM's VmHWM at the end of the run (includes the memory-mapped "
                 + "model and SAE pages it touched) and, as a cross-check, /usr/bin/time's maximum RSS of the whole process.\n\n");
+        for (var e : runs.entrySet()) {
+            if (!e.getKey().startsWith("model-sae")) continue;
+            JsonNode c = e.getValue();
+            md.append(String.format(Locale.ROOT, "- SAE %s (d_sae %d) calibrated to the model's layer-%d residual: input std %.3f over %d non-BOS rows of %d "
+                            + "shipped prompts, target L0 %d, realised mean L0 on those rows %.1f%n", shortName(c.path("npz").asText()),
+                    c.path("d_sae").asInt(), c.path("layer").asInt(), c.path("input_std").asDouble(), c.path("calibration_rows").asInt(),
+                    c.path("calibration_prompts").asInt(), c.path("target_l0").asInt(), c.path("realised_mean_l0").asDouble()));
+        }
+        md.append('\n');
         md.append("| run | SAEs (coarse / fine) | prompts | total s | peak RSS (VmHWM) | /usr/bin/time max RSS | RssAnon at end | RssFile at end | stages (s, share) |\n"
                 + "|---|---|---|---|---|---|---|---|---|\n");
         List<Double> hwm = new ArrayList<>();
@@ -361,9 +370,12 @@ public final class BenchReport {
         }
     }
 
+    /** The file name, or "folder/params.npz"-style for Gemma Scope files (all named params.npz). */
     private static String shortName(String s) {
-        int i = s.lastIndexOf('/');
-        return i < 0 ? s : s.substring(i + 1);
+        Path p = Path.of(s);
+        Path name = p.getFileName();
+        if (name == null) return s;
+        return name.toString().equals("params.npz") && p.getParent() != null ? p.getParent().getFileName() + "/params.npz" : name.toString();
     }
 
     private static String list(JsonNode arr) {
