@@ -1,0 +1,113 @@
+package dev.jlens.api;
+
+import dev.jlens.isolated.IsolatedCapture;
+import dev.jlens.llama.Backends;
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+import dev.jlens.pipeline.CaptureJob;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A "capture folder": the residual stream after one layer for a list of prompts, written to disk for numpy or for
+ * {@link CodesFolder} and {@link Experiment#contrast} / {@link Experiment#crossmap}. The folder holds
+ * {@code activations.npy} (float32 {@code [total_tokens x d_model]}, rows in prompt then position order, BOS rows
+ * included), {@code tokens.csv} ({@code prompt,position,token_id,text}) and {@code capture.json} (model, layer, hook
+ * name, BOS token id, llama.cpp commit). Memory stays bounded by one batch; the files appear atomically at the end.
+ *
+ * <p>Threads: {@link #write} loads its own model and context and may run on any thread; two writes to the same
+ * folder at the same time are not supported.
+ */
+public final class CaptureFolder {
+    private CaptureFolder() {}
+
+    /**
+     * How to capture; validated on construction (IllegalArgumentException naming the value).
+     *
+     * @param contextTokens   context size in tokens: the most tokens per batch; a prompt longer than this is rejected
+     * @param ubatchTokens    tokens per compute step (llama.cpp's n_ubatch), capped at {@code contextTokens}
+     * @param promptsPerBatch the most prompts (sequences) per batch, capped at {@code contextTokens}
+     * @param threads         CPU threads, >= 1
+     * @param gpuLayers       llama.cpp's {@code n_gpu_layers}: layers to offload to a GPU backend, 0 for none (it offloads
+     *                        the <em>last</em> layers, which an early-exit capture never runs: prefer {@code gpuCapture})
+     * @param gpuCapture      put exactly blocks 0..layer on the GPU (see {@link LensModel#loadForGpuCapture}); needs a
+     *                        llama.cpp build with a GPU device, else the write fails with IllegalArgumentException
+     * @param isolated        run llama.cpp in a worker process, so a native abort on an untrusted model file fails the
+     *                        write with an exception instead of ending this JVM (no progress is reported; not with
+     *                        {@code gpuCapture})
+     */
+    public record Options(int contextTokens, int ubatchTokens, int promptsPerBatch, int threads, int gpuLayers, boolean gpuCapture,
+                          boolean isolated) {
+        /** Validates the options with the capture context's own rules. */
+        public Options {
+            contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads); // the context's own checks
+        }
+
+        /** 2048-token context, 512-token steps, 64 prompts per batch, all cores, CPU only, in this process. */
+        public static Options defaults() {
+            return new Options(2048, 512, 64, Runtime.getRuntime().availableProcessors(), 0, false, false);
+        }
+
+        /** A copy with {@link #contextTokens()} replaced (validated like the constructor). */
+        public Options withContextTokens(int n) { return new Options(n, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated); }
+        /** A copy with {@link #ubatchTokens()} replaced (validated like the constructor). */
+        public Options withUbatchTokens(int n) { return new Options(contextTokens, n, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated); }
+        /** A copy with {@link #promptsPerBatch()} replaced (validated like the constructor). */
+        public Options withPromptsPerBatch(int n) { return new Options(contextTokens, ubatchTokens, n, threads, gpuLayers, gpuCapture, isolated); }
+        /** A copy with {@link #threads()} replaced (validated like the constructor). */
+        public Options withThreads(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, n, gpuLayers, gpuCapture, isolated); }
+        /** A copy with {@link #gpuLayers()} replaced (validated like the constructor). */
+        public Options withGpuLayers(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, n, gpuCapture, isolated); }
+        /** A copy with {@link #gpuCapture()} replaced (validated like the constructor). */
+        public Options withGpuCapture(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, b, isolated); }
+        /** A copy with {@link #isolated()} replaced (validated like the constructor). */
+        public Options withIsolated(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, b); }
+
+        Context.Params params() { return contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads); }
+
+        private static Context.Params contextParams(int ctx, int ubatch, int seqs, int threads) {
+            return Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(threads);
+        }
+    }
+
+    /**
+     * What a write produced.
+     *
+     * @param activations {@code activations.npy}, float32 {@code [rows x dModel]}
+     * @param tokens      {@code tokens.csv}, one line per row
+     * @param rows        total tokens of all prompts, BOS included
+     * @param dModel      residual stream width
+     * @param layer       the layer captured
+     * @param seconds     wall time of the write
+     */
+    public record Result(Path activations, Path tokens, long rows, int dModel, int layer, double seconds) {}
+
+    /**
+     * Captures {@code layer}'s output ({@code l_out-layer} = {@code blocks.layer.hook_resid_post}) for every prompt of
+     * {@code prompts} (BOS prepended; non-blank) with the model in {@code model}, and writes the folder {@code outDir}
+     * (created if missing). Bad input (a missing or invalid model file, an empty prompt, a layer out of range, a prompt
+     * longer than the context, no GPU for {@code gpuCapture}) throws IllegalArgumentException; {@code progress} (may
+     * be null) counts captured rows.
+     */
+    public static Result write(Path model, List<String> prompts, int layer, Path outDir, Options options, ProgressListener progress)
+            throws IOException {
+        Objects.requireNonNull(options, "options");
+        Context.Params p = options.params();
+        if (options.gpuCapture() && Backends.gpus().isEmpty()) {
+            throw new IllegalArgumentException("--gpu-capture needs a llama.cpp build with a GPU backend and a GPU (scripts/build-native.sh --cuda); this build has none");
+        }
+        CaptureJob.Result r;
+        if (options.isolated()) {
+            if (options.gpuCapture()) throw new IllegalArgumentException("--gpu-capture is not supported with --isolated");
+            r = IsolatedCapture.run(model, prompts, layer, outDir, p, options.gpuLayers(), IsolatedCapture.Options.defaults());
+        } else {
+            try (Model m = Model.load(model, options.gpuCapture() ? Model.Params.captureOnGpu(layer) : new Model.Params(options.gpuLayers(), true))) {
+                r = CaptureJob.run(m, prompts, layer, outDir, p, Bridge.progress(progress));
+            }
+        }
+        return new Result(r.activations(), r.tokens(), r.rows(), r.nEmbd(), r.layer(), r.seconds());
+    }
+}

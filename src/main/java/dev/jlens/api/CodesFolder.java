@@ -1,0 +1,50 @@
+package dev.jlens.api;
+
+import dev.jlens.pipeline.EncodeJob;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A "codes folder": the sparse SAE codes of a {@link CaptureFolder}'s activations, written to disk. The folder holds
+ * {@code codes.npz} (CSR, scipy-compatible: {@code indices} int32 {@code [nnz]}, {@code values} float32 {@code [nnz]},
+ * {@code offsets} int64 {@code [rows+1]}, {@code shape} int64 {@code [2]} = {@code (rows, d_sae)}) and
+ * {@code metrics.json} ({@link Metrics}). BOS rows are encoded but excluded from the metrics; they are known from
+ * {@code capture.json} and {@code tokens.csv} next to the activations.
+ *
+ * <p>Threads: {@link #write} loads its own SAE and encoder and may run on any thread.
+ */
+public final class CodesFolder {
+    private CodesFolder() {}
+
+    /**
+     * Reconstruction metrics over the non-BOS rows (as in {@code metrics.json}).
+     *
+     * @param sae                the SAE id or path given
+     * @param encoder            the encoder that ran ({@code vector}, {@code ggml}, {@code ggml-gpu}, {@code scalar})
+     * @param rows               rows encoded, BOS included
+     * @param rowsExcludedAsBos  BOS rows left out of the metrics
+     * @param dSae               SAE width
+     * @param meanL0             mean active features per row
+     * @param mse                mean squared reconstruction error per element
+     * @param fvu                fraction of variance unexplained
+     * @param meanCosine         mean cosine between a row and its reconstruction
+     * @param decoderRowNormMin  smallest decoder row L2 norm (1 for Gemma Scope)
+     * @param decoderRowNormMax  largest decoder row L2 norm
+     */
+    public record Metrics(String sae, String encoder, long rows, long rowsExcludedAsBos, int dSae, double meanL0, double mse, double fvu,
+                          double meanCosine, double decoderRowNormMin, double decoderRowNormMax) {}
+
+    /**
+     * Encodes {@code activationsNpy} (float32 {@code [rows x d_in]}, usually a capture folder's) with the SAE
+     * {@code sae} (params.npz, SAELens directory or registry id, as {@link SparseAutoencoder#load(String, String)}) and
+     * writes {@code outDir} (created if missing). {@code encoder}: {@code auto}, {@code vector}, {@code ggml},
+     * {@code ggml-gpu} or {@code scalar}. {@code progress} (may be null) counts encoded rows. A malformed file or a
+     * width mismatch throws an exception for which {@link Failures#isBadInput} is true.
+     */
+    public static Metrics write(String sae, Path activationsNpy, Path outDir, String encoder, ProgressListener progress) throws IOException {
+        EncodeJob.Metrics m = EncodeJob.run(sae, activationsNpy, outDir, encoder, Bridge.progress(progress));
+        return new Metrics(m.sae(), m.encoder(), m.rows(), m.rowsExcludedAsBos(), m.dSae(), m.meanL0(), m.mse(), m.fvu(), m.meanCosine(),
+                m.decoderRowNormMin(), m.decoderRowNormMax());
+    }
+}

@@ -1,0 +1,403 @@
+package dev.jlens.api;
+
+import dev.jlens.analysis.CrossResolutionMap;
+import dev.jlens.pipeline.Aggregator;
+import dev.jlens.pipeline.CaptureFolders;
+import dev.jlens.pipeline.ConceptExperiment;
+import dev.jlens.pipeline.ExperimentConfig;
+import dev.jlens.pipeline.ExperimentResult;
+import dev.jlens.pipeline.Json;
+import dev.jlens.pipeline.ReportWriter;
+import dev.jlens.pipeline.RunFolders;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The concept experiment (the France feature-mapping study by default) and its stages: capture the residual stream
+ * after a layer for target (concept) and control (neutral) prompts, encode it with a coarse and a fine SAE,
+ * aggregate per prompt over non-BOS tokens, contrast statistics per feature (selectivity, AUROC, permutation p,
+ * Benjamini-Hochberg q, effect size), the cross-resolution map between the top coarse features (anchors) and the top
+ * fine features (activation correlation + decoder cosine), the GO/NO-GO verdict, and the outputs in one folder:
+ * {@code results.json}, {@code features_coarse.csv}, {@code features_fine.csv}, {@code pairs.csv},
+ * {@code report.html}, {@code heatmap.png}, {@code scatter.png}.
+ *
+ * <p>Activations and per-prompt aggregates are cached by content hash under {@link Settings#cacheDir()}: a run
+ * interrupted at any point resumes, and a repeated run re-computes nothing and writes byte-identical outputs. Memory
+ * stays bounded by one batch of activations plus the sparse per-prompt aggregates.
+ *
+ * <p>Threads: every method loads and closes its own model, SAEs and encoders and may run on any thread; two runs
+ * writing the same output folder at the same time are not supported. SAE arguments are a {@code params.npz}, a
+ * SAELens directory or a registry id such as {@code gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82}, as
+ * {@link SparseAutoencoder#load(String, String)} takes them. Bad input throws an exception for which
+ * {@link Failures#isBadInput} is true.
+ */
+public final class Experiment {
+    private Experiment() {}
+
+    /** How a prompt's token activations become one value per feature; BOS tokens never count. */
+    public enum Aggregate {
+        /** the largest activation over the prompt's tokens */
+        MAX,
+        /** the mean over the prompt's tokens */
+        MEAN,
+        /** the activation at the prompt's last token */
+        LAST;
+
+        /** {@code max}, {@code mean} or {@code last}, any case; anything else throws IllegalArgumentException. */
+        public static Aggregate parse(String s) {
+            return valueOf(Aggregator.Mode.parse(s).name());
+        }
+    }
+
+    /**
+     * Everything that defines a run besides the model, the SAEs and the output folder. Validated on construction with
+     * the experiment's own rules (IllegalArgumentException naming the value). Immutable.
+     *
+     * @param targetPrompts   target (concept) prompt file, {@code .jsonl} with facets or {@code .txt}; null for the
+     *                        shipped France set (200 prompts, 8 facets)
+     * @param controlPrompts  control (neutral) prompt file; null for the shipped neutral set (200 prompts)
+     * @param layer           the layer whose output is captured ({@code blocks.layer.hook_resid_post}); the SAEs' hook layer
+     * @param aggregate       per-prompt aggregate over non-BOS tokens
+     * @param anchors         how many top coarse features (by selectivity) become anchors of the map, >= 1
+     * @param fineCandidates  how many top fine features are mapped against the anchors, >= 1
+     * @param minActivation   minimum mean activation on the target prompts for a feature to be ranked by selectivity, >= 0
+     * @param minCosine       decoder cosine a fine feature needs to match an anchor, in [-1, 1)
+     * @param minCorrelation  activation correlation (Pearson, over prompts) a fine feature needs to match, in [-1, 1)
+     * @param minSubFeatures  fine matches the best anchor needs for GO, >= 1
+     * @param permutations    label permutations per feature for the p-values, >= 1
+     * @param seed            seed of the permutations
+     * @param encoder         SAE encoder: {@code auto}, {@code vector}, {@code ggml}, {@code ggml-gpu} or {@code scalar}
+     * @param contextTokens   context size in tokens = the most tokens per capture batch, >= 16; longer prompts are rejected
+     * @param promptsPerBatch the most prompts per capture batch, in [1, 256]
+     * @param threads         CPU threads for capture and encode, >= 1
+     * @param gpuCapture      capture with blocks 0..layer on the GPU (needs a llama.cpp build with a GPU device); its
+     *                        activations are cached apart from CPU ones
+     * @param cacheDir        folder of the activation and aggregate caches, shared between runs
+     */
+    public record Settings(Path targetPrompts, Path controlPrompts, int layer, Aggregate aggregate, int anchors, int fineCandidates,
+                           double minActivation, double minCosine, double minCorrelation, int minSubFeatures, int permutations,
+                           long seed, String encoder, int contextTokens, int promptsPerBatch, int threads, boolean gpuCapture,
+                           Path cacheDir) {
+        /** Validates the settings with the experiment's own rules. */
+        public Settings {
+            Objects.requireNonNull(aggregate, "aggregate");
+            Objects.requireNonNull(encoder, "encoder");
+            Objects.requireNonNull(cacheDir, "cacheDir");
+            // the experiment's own checks, on placeholder model, SAEs and output folder
+            config(Path.of("."), "-", "-", Path.of("."), targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates,
+                    minActivation, minCosine, minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens,
+                    promptsPerBatch, threads, gpuCapture, cacheDir);
+        }
+
+        /**
+         * The defaults of {@code jlens france}: shipped France and neutral sets, layer 12, max aggregate, 10 anchors,
+         * 100 fine candidates, min activation 0.5, cosine 0.3, correlation 0.5, 3 sub-features, 1000 permutations,
+         * seed 1234, auto encoder, 2048-token context, 64 prompts per batch, all cores, CPU capture, cache
+         * {@code runs/cache} (relative to the working directory).
+         */
+        public static Settings defaults() {
+            return new Settings(null, null, 12, Aggregate.MAX, 10, 100, 0.5, 0.3, 0.5, 3, 1000, 1234, "auto", 2048, 64,
+                    Runtime.getRuntime().availableProcessors(), false, Path.of("runs", "cache"));
+        }
+
+        /** A builder starting from {@link #defaults()}. */
+        public static Builder builder() { return defaults().toBuilder(); }
+
+        /** A builder starting from these settings. */
+        /** Sets {@link Settings#toBuilder()}. */
+        public Builder toBuilder() { return new Builder(this); }
+
+        ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir) {
+            return config(model, coarseSae, fineSae, outDir, targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates,
+                    minActivation, minCosine, minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens, promptsPerBatch,
+                    threads, gpuCapture, cacheDir);
+        }
+
+        private static ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir, Path targetPrompts,
+                                               Path controlPrompts, int layer, Aggregate aggregate, int anchors, int fineCandidates,
+                                               double minActivation, double minCosine, double minCorrelation, int minSubFeatures,
+                                               int permutations, long seed, String encoder, int contextTokens, int promptsPerBatch,
+                                               int threads, boolean gpuCapture, Path cacheDir) {
+            return new ExperimentConfig(model, coarseSae, fineSae, targetPrompts, controlPrompts, layer, Aggregator.Mode.valueOf(aggregate.name()),
+                    new CrossResolutionMap.Thresholds(minCosine, minCorrelation, minSubFeatures), anchors, fineCandidates, minActivation,
+                    permutations, seed, encoder, outDir, cacheDir, contextTokens, promptsPerBatch, threads, gpuCapture);
+        }
+
+        /**
+         * Mutable, single-thread builder of {@link Settings}: each setter sets the component of the same name (see
+         * {@link Settings} for meanings and ranges); nothing is checked until {@link #build()}.
+         */
+        public static final class Builder {
+            private Path targetPrompts, controlPrompts, cacheDir;
+            private int layer, anchors, fineCandidates, minSubFeatures, permutations, contextTokens, promptsPerBatch, threads;
+            private Aggregate aggregate;
+            private double minActivation, minCosine, minCorrelation;
+            private long seed;
+            private String encoder;
+            private boolean gpuCapture;
+
+            private Builder(Settings s) {
+                targetPrompts = s.targetPrompts; controlPrompts = s.controlPrompts; layer = s.layer; aggregate = s.aggregate;
+                anchors = s.anchors; fineCandidates = s.fineCandidates; minActivation = s.minActivation; minCosine = s.minCosine;
+                minCorrelation = s.minCorrelation; minSubFeatures = s.minSubFeatures; permutations = s.permutations; seed = s.seed;
+                encoder = s.encoder; contextTokens = s.contextTokens; promptsPerBatch = s.promptsPerBatch; threads = s.threads;
+                gpuCapture = s.gpuCapture; cacheDir = s.cacheDir;
+            }
+
+            /** Sets {@link Settings#targetPrompts()}. */
+            public Builder targetPrompts(Path p) { targetPrompts = p; return this; }
+            /** Sets {@link Settings#controlPrompts()}. */
+            public Builder controlPrompts(Path p) { controlPrompts = p; return this; }
+            /** Sets {@link Settings#layer()}. */
+            public Builder layer(int l) { layer = l; return this; }
+            /** Sets {@link Settings#aggregate()}. */
+            public Builder aggregate(Aggregate a) { aggregate = a; return this; }
+            /** Sets {@link Settings#anchors()}. */
+            public Builder anchors(int n) { anchors = n; return this; }
+            /** Sets {@link Settings#fineCandidates()}. */
+            public Builder fineCandidates(int n) { fineCandidates = n; return this; }
+            /** Sets {@link Settings#minActivation()}. */
+            public Builder minActivation(double v) { minActivation = v; return this; }
+            /** Sets {@link Settings#minCosine()}. */
+            public Builder minCosine(double v) { minCosine = v; return this; }
+            /** Sets {@link Settings#minCorrelation()}. */
+            public Builder minCorrelation(double v) { minCorrelation = v; return this; }
+            /** Sets {@link Settings#minSubFeatures()}. */
+            public Builder minSubFeatures(int n) { minSubFeatures = n; return this; }
+            /** Sets {@link Settings#permutations()}. */
+            public Builder permutations(int n) { permutations = n; return this; }
+            /** Sets {@link Settings#seed()}. */
+            public Builder seed(long s) { seed = s; return this; }
+            /** Sets {@link Settings#encoder()}. */
+            public Builder encoder(String e) { encoder = e; return this; }
+            /** Sets {@link Settings#contextTokens()}. */
+            public Builder contextTokens(int n) { contextTokens = n; return this; }
+            /** Sets {@link Settings#promptsPerBatch()}. */
+            public Builder promptsPerBatch(int n) { promptsPerBatch = n; return this; }
+            /** Sets {@link Settings#threads()}. */
+            public Builder threads(int n) { threads = n; return this; }
+            /** Sets {@link Settings#gpuCapture()}. */
+            public Builder gpuCapture(boolean b) { gpuCapture = b; return this; }
+            /** Sets {@link Settings#cacheDir()}. */
+            public Builder cacheDir(Path d) { cacheDir = d; return this; }
+
+            /** The settings; throws IllegalArgumentException or NullPointerException naming a bad value. */
+            public Settings build() {
+                return new Settings(targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates, minActivation, minCosine,
+                        minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens, promptsPerBatch, threads, gpuCapture,
+                        cacheDir);
+            }
+        }
+    }
+
+    /**
+     * The GO/NO-GO verdict: GO when the best anchor has at least {@code required} fine features above both the cosine
+     * and the correlation thresholds.
+     *
+     * @param decision {@code GO} or {@code NO_GO} (as written in results.json)
+     * @param anchor   the coarse feature the verdict is about, -1 when no feature reached the minimum activation
+     * @param matches  its matching fine features
+     * @param required the matches GO needs
+     * @param reason   one sentence saying why, with the numbers
+     */
+    public record Verdict(String decision, int anchor, int matches, int required, String reason) {
+        /** Whether the decision is GO. */
+        public boolean go() { return "GO".equals(decision); }
+    }
+
+    /**
+     * What an experiment found: the content of its {@code results.json}, deterministic for a given configuration (no
+     * timings or dates). Immutable, on the heap; safe to share between threads.
+     */
+    public static final class Results {
+        private final ExperimentResult r;
+
+        Results(ExperimentResult r) { this.r = Objects.requireNonNull(r, "r"); }
+
+        /** Reads a {@code results.json} written by {@link #run} or {@link #crossmap}. */
+        public static Results read(Path resultsJson) throws IOException {
+            return new Results(Json.MAPPER.readValue(resultsJson.toFile(), ExperimentResult.class));
+        }
+
+        /** The GO/NO-GO verdict. */
+        public Verdict verdict() {
+            var v = r.verdict();
+            return new Verdict(v.decision(), v.anchor(), v.matches(), v.required(), v.reason());
+        }
+
+        /** The model file the activations came from, as recorded (a path on the machine that ran the capture). */
+        public Path model() { return Path.of(r.config().model()); }
+
+        /** The layer analysed (0-based). */
+        public int layer() { return r.config().layer(); }
+
+        /** The coarse SAE as given to the run (id or path). */
+        public String coarseSae() { return r.config().coarseSae().id(); }
+
+        /** The fine SAE as given to the run (id or path). */
+        public String fineSae() { return r.config().fineSae().id(); }
+
+        /**
+         * (Re)writes {@code report.html} (self-contained), {@code heatmap.png} and {@code scatter.png} into {@code dir}
+         * (created if missing) and returns the report's path.
+         */
+        public Path writeReport(Path dir) throws IOException {
+            ReportWriter.write(dir, r);
+            return dir.resolve("report.html");
+        }
+
+        ExperimentResult internal() { return r; }
+    }
+
+    /**
+     * What a run produced.
+     *
+     * @param results        what it found
+     * @param outDir         the output folder
+     * @param report         {@code report.html} in it
+     * @param resultsJson    {@code results.json} in it
+     * @param stageSeconds   wall seconds per stage in running order ({@code hash}, {@code capture}, {@code encode_coarse},
+     *                       {@code encode_fine}, {@code contrast}, {@code crossmap}, {@code outputs}; the analysis of capture
+     *                       folders has no {@code hash} and {@code capture}); unmodifiable
+     * @param shardsComputed capture batches computed by this run (0 when all came from the cache)
+     */
+    public record Outcome(Results results, Path outDir, Path report, Path resultsJson, Map<String, Double> stageSeconds, int shardsComputed) {
+        /** Copies {@code stageSeconds}, keeping its order. */
+        public Outcome {
+            Objects.requireNonNull(results, "results");
+            stageSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(stageSeconds));
+        }
+
+        /** The verdict, as {@code results().verdict()}. */
+        public Verdict verdict() { return results.verdict(); }
+    }
+
+    /**
+     * Activations captured before, as two {@link CaptureFolder}s: one of the target prompts, one of the control
+     * prompts, from the same model and layer.
+     *
+     * @param targetDir      capture folder of the target prompts
+     * @param controlDir     capture folder of the control prompts
+     * @param targetPrompts  the target prompt file, for texts and facets (same prompts in the same order); null to take
+     *                       texts from {@code tokens.csv} (no facets)
+     * @param controlPrompts the control prompt file, or null
+     */
+    public record Captures(Path targetDir, Path controlDir, Path targetPrompts, Path controlPrompts) {
+        /** Checks that both folders are given. */
+        public Captures {
+            Objects.requireNonNull(targetDir, "targetDir");
+            Objects.requireNonNull(controlDir, "controlDir");
+        }
+    }
+
+    /**
+     * One feature's contrast statistics, target vs control prompts, on per-prompt aggregates (zeros included).
+     *
+     * @param feature          feature index in its SAE
+     * @param meanTarget       mean activation over the target prompts
+     * @param meanControl      mean activation over the control prompts
+     * @param fireRateTarget   fraction of target prompts with activation {@code > 0}
+     * @param fireRateControl  fraction of control prompts with activation {@code > 0}
+     * @param selectivity      meanTarget / (meanTarget + meanControl), in [0, 1]; 0 when both means are 0
+     * @param auroc            Mann-Whitney U / (n_target * n_control), ties counted 1/2
+     * @param pValue           two-sided permutation p-value of the difference of means, (count + 1) / (permutations + 1)
+     * @param qValue           Benjamini-Hochberg adjusted p-value over all active features of the SAE
+     * @param effectSize       Cohen's d: (meanTarget - meanControl) / pooled standard deviation
+     * @param likelyFacet      the target facet it fires for when one dominates ({@code mixed} or {@code none} otherwise);
+     *                         null when the target prompts carry no facets
+     * @param neuronpediaUrl   the feature's Neuronpedia page, or null when the SAE has no neuronpedia_id
+     */
+    public record FeatureStats(int feature, double meanTarget, double meanControl, double fireRateTarget, double fireRateControl,
+                               double selectivity, double auroc, double pValue, double qValue, double effectSize, String likelyFacet,
+                               String neuronpediaUrl) {}
+
+    /**
+     * The contrast stage of one SAE.
+     *
+     * @param activeFeatures    features active on at least one prompt
+     * @param activations       non-zero (prompt, feature) aggregates
+     * @param topBySelectivity  the top features by selectivity among those whose mean target activation reaches
+     *                          {@link Settings#minActivation()}, best first, at most {@link Settings#fineCandidates()};
+     *                          unmodifiable
+     * @param topByEffectSize   as many top features by effect size, best first; unmodifiable
+     * @param json              {@code contrast.json} written
+     * @param csv               {@code features.csv} written
+     */
+    public record Contrast(int activeFeatures, long activations, List<FeatureStats> topBySelectivity, List<FeatureStats> topByEffectSize,
+                           Path json, Path csv) {
+        /** Copies the lists. */
+        public Contrast {
+            topBySelectivity = List.copyOf(topBySelectivity);
+            topByEffectSize = List.copyOf(topByEffectSize);
+        }
+    }
+
+    /**
+     * The whole experiment: capture (cached), encode with both SAEs (cached), contrast, cross-resolution map, verdict,
+     * outputs into {@code outDir} (created if missing). {@code progress} (may be null) reports each stage.
+     */
+    public static Outcome run(Path model, String coarseSae, String fineSae, Path outDir, Settings settings, ProgressListener progress)
+            throws IOException {
+        Objects.requireNonNull(settings, "settings");
+        return outcome(ConceptExperiment.run(settings.config(model, coarseSae, fineSae, outDir), Bridge.progress(progress)));
+    }
+
+    /**
+     * The default output folder of a run: {@code root/<name>-<12 hex digits>}, where the digits hash the model file's
+     * content and path, the SAEs and every setting that changes results, so the same configuration always lands in
+     * the same folder. Hashing reads the model file once (the hash is cached under the settings' cache folder).
+     */
+    public static Path runFolder(Path root, String name, Path model, String coarseSae, String fineSae, Settings settings) throws IOException {
+        Objects.requireNonNull(settings, "settings");
+        return RunFolders.forConfig(root, name, settings.config(model, coarseSae, fineSae, Path.of(".")));
+    }
+
+    /**
+     * The contrast stage alone on capture folders, for one SAE: per-feature statistics of every active feature,
+     * written to {@code outDir/contrast.json} and {@code outDir/features.csv}. Uses the settings' aggregate,
+     * permutations, seed, minimum activation, {@code fineCandidates} (how many top features are listed), encoder,
+     * threads and cache folder.
+     */
+    public static Contrast contrast(Captures captures, String sae, Path outDir, Settings settings, ProgressListener progress)
+            throws IOException {
+        Objects.requireNonNull(captures, "captures");
+        Objects.requireNonNull(settings, "settings");
+        ExperimentConfig cfg = settings.config(captures.targetDir(), sae, sae, outDir);
+        var r = ConceptExperiment.contrastOnly(cfg, open(captures, cfg), sae, Bridge.progress(progress));
+        return new Contrast(r.activeFeatures(), r.activations(), stats(r.topBySelectivity()), stats(r.topByEffectSize()),
+                outDir.resolve("contrast.json"), outDir.resolve("features.csv"));
+    }
+
+    /**
+     * Every stage after capture on capture folders: encode with both SAEs, contrast, cross-resolution map, verdict and
+     * the same outputs as {@link #run} into {@code outDir}.
+     */
+    public static Outcome crossmap(Captures captures, String coarseSae, String fineSae, Path outDir, Settings settings,
+                                   ProgressListener progress) throws IOException {
+        Objects.requireNonNull(captures, "captures");
+        Objects.requireNonNull(settings, "settings");
+        ExperimentConfig cfg = settings.config(captures.targetDir(), coarseSae, fineSae, outDir);
+        return outcome(ConceptExperiment.analyze(cfg, open(captures, cfg), Bridge.progress(progress), new LinkedHashMap<>()));
+    }
+
+    private static ConceptExperiment.Captured open(Captures c, ExperimentConfig cfg) throws IOException {
+        return CaptureFolders.open(c.targetDir(), c.controlDir(), c.targetPrompts(), c.controlPrompts(), cfg.cacheDir());
+    }
+
+    private static Outcome outcome(ConceptExperiment.Outcome o) {
+        return new Outcome(new Results(o.result()), o.outDir(), o.outDir().resolve("report.html"), o.outDir().resolve("results.json"),
+                o.stageSeconds(), o.shardsComputed());
+    }
+
+    private static List<FeatureStats> stats(List<ExperimentResult.Feature> fs) {
+        return fs.stream().map(f -> new FeatureStats(f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(),
+                f.selectivity(), f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.likelyFacet(), f.neuronpediaUrl())).toList();
+    }
+
+}

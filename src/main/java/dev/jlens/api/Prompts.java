@@ -1,0 +1,23 @@
+package dev.jlens.api;
+
+import dev.jlens.analysis.PromptSet;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Prompt files: the input format of {@link CaptureFolder} and of {@link Experiment}'s target and control sets. */
+public final class Prompts {
+    private Prompts() {}
+
+    /**
+     * The prompt texts of a file, in file order, as an immutable list: {@code .txt} (one prompt per line; blank lines
+     * are skipped) or {@code .jsonl} (one object per line, {@code {"text": "...", "facet": "..."}}; {@code text} is
+     * required, {@code facet} optional, any other key and any blank line are rejected). UTF-8, decoded strictly; texts
+     * are stripped of surrounding whitespace. Throws an IOException naming the file, line and problem when the file is
+     * malformed, empty or has another extension ({@link Failures#isBadInput} is true for it).
+     */
+    public static List<String> load(Path file) throws IOException {
+        return PromptSet.load(file).prompts().stream().map(PromptSet.Prompt::text).toList();
+    }
+}
