@@ -1,10 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.CaptureFolders;
-import dev.jlens.pipeline.ConceptExperiment;
-import dev.jlens.pipeline.ExperimentResult;
-import dev.jlens.pipeline.Json;
-import dev.jlens.pipeline.ReportWriter;
+import dev.jlens.api.Experiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,7 +8,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.concurrent.Callable;
 
 /** The experiment's later stages on activations the user captured before (`jlens capture` folders). */
@@ -24,6 +19,8 @@ final class AnalysisCommands {
         @Option(names = "--control-captured", required = true, description = "`jlens capture` folder of the control prompts") Path controlDir;
         @Option(names = "--target-prompts", description = "the target prompt file (for texts and facets); default: texts from tokens.csv") Path targetPrompts;
         @Option(names = "--control-prompts", description = "the control prompt file") Path controlPrompts;
+
+        Experiment.Captures captures() { return new Experiment.Captures(targetDir, controlDir, targetPrompts, controlPrompts); }
     }
 
     @Command(name = "contrast", mixinStandardHelpOptions = true,
@@ -37,16 +34,14 @@ final class AnalysisCommands {
 
         @Override
         public Integer call() throws Exception {
-            var cfg = opts.config(in.targetDir, sae, sae, out);
-            var cap = CaptureFolders.open(in.targetDir, in.controlDir, in.targetPrompts, in.controlPrompts, cfg.cacheDir());
-            var r = ConceptExperiment.contrastOnly(cfg, cap, sae, new ProgressBar(spec.commandLine().getErr()));
+            Experiment.Contrast r = Experiment.contrast(in.captures(), sae, out, opts.settings(), new ProgressBar(spec.commandLine().getErr()));
             var o = spec.commandLine().getOut();
             o.printf("%d active features; top by selectivity:%n", r.activeFeatures());
             for (var f : r.topBySelectivity().subList(0, Math.min(10, r.topBySelectivity().size()))) {
                 o.printf("  #%d  selectivity %.3f  mean target %.3f  mean control %.3f  AUROC %.3f  q %.3g%n", f.feature(), f.selectivity(),
                         f.meanTarget(), f.meanControl(), f.auroc(), f.qValue());
             }
-            o.printf("%s%n", out.resolve("contrast.json"));
+            o.printf("%s%n", r.json());
             return 0;
         }
     }
@@ -63,12 +58,9 @@ final class AnalysisCommands {
 
         @Override
         public Integer call() throws Exception {
-            var cfg = opts.config(in.targetDir, coarse, fine, out);
-            var cap = CaptureFolders.open(in.targetDir, in.controlDir, in.targetPrompts, in.controlPrompts, cfg.cacheDir());
-            var r = ConceptExperiment.analyze(cfg, cap, new ProgressBar(spec.commandLine().getErr()), new LinkedHashMap<>());
-            var v = r.result().verdict();
-            spec.commandLine().getOut().printf("%s: %s%nreport:  %s%n", v.decision().equals("GO") ? "GO" : "NO-GO", v.reason(),
-                    out.resolve("report.html").toAbsolutePath());
+            Experiment.Outcome r = Experiment.crossmap(in.captures(), coarse, fine, out, opts.settings(), new ProgressBar(spec.commandLine().getErr()));
+            Experiment.Verdict v = r.verdict();
+            spec.commandLine().getOut().printf("%s: %s%nreport:  %s%n", v.go() ? "GO" : "NO-GO", v.reason(), r.report().toAbsolutePath());
             return 0;
         }
     }
@@ -82,10 +74,9 @@ final class AnalysisCommands {
 
         @Override
         public Integer call() throws Exception {
-            ExperimentResult r = Json.MAPPER.readValue(results.toFile(), ExperimentResult.class);
+            Experiment.Results r = Experiment.Results.read(results);
             Path dir = out != null ? out : results.toAbsolutePath().getParent();
-            ReportWriter.write(dir, r);
-            spec.commandLine().getOut().printf("report: %s%n", dir.resolve("report.html").toAbsolutePath());
+            spec.commandLine().getOut().printf("report: %s%n", r.writeReport(dir).toAbsolutePath());
             return 0;
         }
     }

@@ -1,10 +1,7 @@
 package dev.jlens.cli;
 
-import dev.jlens.analysis.PromptSet;
-import dev.jlens.llama.Context;
-import dev.jlens.llama.Model;
-import dev.jlens.isolated.IsolatedCapture;
-import dev.jlens.pipeline.CaptureJob;
+import dev.jlens.api.CaptureFolder;
+import dev.jlens.api.Prompts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,23 +29,12 @@ final class CaptureCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var texts = PromptSet.load(prompts).prompts().stream().map(PromptSet.Prompt::text).toList();
+        var texts = Prompts.load(prompts);
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        Context.Params p = Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(nThreads);
-        if (gpuCapture && dev.jlens.llama.Backends.gpus().isEmpty()) {
-            throw new IllegalArgumentException("--gpu-capture needs a llama.cpp build with a GPU backend and a GPU (scripts/build-native.sh --cuda); this build has none");
-        }
-        CaptureJob.Result r;
-        if (isolated) {
-            if (gpuCapture) throw new IllegalArgumentException("--gpu-capture is not supported with --isolated");
-            r = IsolatedCapture.run(model, texts, layer, out, p, gpuLayers, IsolatedCapture.Options.defaults());
-        } else {
-            try (Model m = Model.load(model, gpuCapture ? Model.Params.captureOnGpu(layer) : new Model.Params(gpuLayers, true))) {
-                r = CaptureJob.run(m, texts, layer, out, p, new ProgressBar(spec.commandLine().getErr()));
-            }
-        }
+        var options = new CaptureFolder.Options(ctx, ubatch, seqs, nThreads, gpuLayers, gpuCapture, isolated);
+        CaptureFolder.Result r = CaptureFolder.write(model, texts, layer, out, options, new ProgressBar(spec.commandLine().getErr()));
         spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
-                r.layer(), r.rows(), r.nEmbd(), r.seconds(), r.activations(), r.tokens());
+                r.layer(), r.rows(), r.dModel(), r.seconds(), r.activations(), r.tokens());
         return 0;
     }
 }

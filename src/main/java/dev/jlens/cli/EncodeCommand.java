@@ -1,6 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.EncodeJob;
+import dev.jlens.api.CodesFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +20,7 @@ final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var m = EncodeJob.run(sae, activations, out, encoder, new ProgressBar(spec.commandLine().getErr()));
+        CodesFolder.Metrics m = CodesFolder.write(sae, activations, out, encoder, new ProgressBar(spec.commandLine().getErr()));
         spec.commandLine().getOut().printf("encoded %d rows (%d BOS rows excluded from metrics) with the %s encoder: L0 %.1f, FVU %.4f, cosine %.4f%n  %s%n",
                 m.rows(), m.rowsExcludedAsBos(), m.encoder(), m.meanL0(), m.fvu(), m.meanCosine(), out);
         return 0;

@@ -1,7 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.formats.FormatException;
-import dev.jlens.llama.InvalidModelException;
+import dev.jlens.api.Failures;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -14,8 +13,7 @@ final class Errors {
 
     static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
         Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
-        boolean badInput = e instanceof FormatException || e instanceof InvalidModelException
-                || e instanceof IllegalArgumentException || e instanceof NoSuchFileException;
+        boolean badInput = Failures.isBadInput(e);
         cl.getErr().println("jlens: " + (badInput ? "" : "error: ") + describe(e));
         if (Boolean.getBoolean("jlens.debug")) e.printStackTrace(cl.getErr());
         return badInput ? 2 : 1;

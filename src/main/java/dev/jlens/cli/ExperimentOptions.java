@@ -1,8 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.analysis.CrossResolutionMap;
-import dev.jlens.pipeline.Aggregator;
-import dev.jlens.pipeline.ExperimentConfig;
+import dev.jlens.api.Experiment;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -28,10 +26,15 @@ final class ExperimentOptions {
     @Option(names = "--gpu-capture", description = "capture with blocks 0..layer on the GPU (needs a CUDA build and a GPU)") boolean gpuCapture;
     @Option(names = "--cache", description = "cache folder for activations and aggregates (default: runs/cache)") Path cache;
 
-    ExperimentConfig config(Path model, String coarse, String fine, Path out) {
-        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        return new ExperimentConfig(model, coarse, fine, target, control, layer, Aggregator.Mode.parse(aggregate),
-                new CrossResolutionMap.Thresholds(minCosine, minCorrelation, minSub), anchors, fineCandidates, minActivation,
-                permutations, seed, encoder, out, cache != null ? cache : Path.of("runs", "cache"), ctx, seqs, n, gpuCapture);
+    /** The options as the API's settings (validated: IllegalArgumentException names the bad value). */
+    Experiment.Settings settings() {
+        return Experiment.Settings.builder().targetPrompts(target).controlPrompts(control).layer(layer)
+                .aggregate(Experiment.Aggregate.parse(aggregate)).anchors(anchors).fineCandidates(fineCandidates)
+                .minActivation(minActivation).minCosine(minCosine).minCorrelation(minCorrelation).minSubFeatures(minSub)
+                .permutations(permutations).seed(seed).encoder(encoder).contextTokens(ctx).promptsPerBatch(seqs).threads(threads())
+                .gpuCapture(gpuCapture).cacheDir(cache != null ? cache : Path.of("runs", "cache")).build();
     }
+
+    /** --threads, 0 (or less) meaning all cores. */
+    int threads() { return threads > 0 ? threads : Runtime.getRuntime().availableProcessors(); }
 }

@@ -1,8 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.ConceptExperiment;
-import dev.jlens.pipeline.ExperimentConfig;
-import dev.jlens.pipeline.RunFolders;
+import dev.jlens.api.Experiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,11 +28,11 @@ final class FranceCommand implements Callable<Integer> {
         Path model = m.model();
         String coarse = m.coarse(), fine = m.fine();
         String name = !m.toy() ? "france" : noPlanted ? "france-toy-unplanted" : "france-toy";
-        ExperimentConfig probe = opts.config(model, coarse, fine, Path.of("."));
-        Path dir = out != null ? out : RunFolders.forConfig(Path.of("runs"), name, probe);
-        ConceptExperiment.Outcome r = ConceptExperiment.run(opts.config(model, coarse, fine, dir), new ProgressBar(spec.commandLine().getErr()));
-        var v = r.result().verdict();
-        o.printf("%n%s: %s%n", v.decision().equals("GO") ? "GO" : "NO-GO", v.reason());
+        Experiment.Settings settings = opts.settings();
+        Path dir = out != null ? out : Experiment.runFolder(Path.of("runs"), name, model, coarse, fine, settings);
+        Experiment.Outcome r = Experiment.run(model, coarse, fine, dir, settings, new ProgressBar(spec.commandLine().getErr()));
+        Experiment.Verdict v = r.verdict();
+        o.printf("%n%s: %s%n", v.go() ? "GO" : "NO-GO", v.reason());
         o.printf("report:  %s%n", dir.resolve("report.html").toAbsolutePath());
         o.printf("results: %s%n", dir.resolve("results.json").toAbsolutePath());
         return 0;

@@ -1,7 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.formats.GgmlType;
-import dev.jlens.formats.GgufFile;
+import dev.jlens.api.ModelInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
@@ -9,8 +8,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
@@ -21,23 +18,19 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (GgufFile f = GgufFile.open(file)) {
-            var h = f.requireGemma2();
-            PrintWriter out = spec.commandLine().getOut();
-            out.printf("file          %s%n", file);
-            out.printf("gguf version  %d, %d tensors, %d metadata keys, alignment %d%n", f.version(), f.tensors().size(), f.metadata().size(), f.alignment());
-            out.printf("architecture  gemma2%n");
-            out.printf("layers        %d%n", h.nLayer());
-            out.printf("d_model       %d%n", h.nEmbd());
-            out.printf("heads         %d (kv %d), head dim %d%n", h.nHead(), h.nHeadKv(), h.headDim());
-            out.printf("ffn           %d%n", h.nFf());
-            out.printf("vocab         %d (%s tokenizer)%n", h.nVocab(), h.tokenizerModel());
-            out.printf("context       %d, sliding window %d%n", h.contextLength(), h.slidingWindow());
-            out.printf("soft-caps     attention %.1f, final %.1f; rms eps %.1e%n", h.attnSoftcap(), h.finalSoftcap(), h.rmsEps());
-            Map<GgmlType, Integer> types = new TreeMap<>();
-            for (var t : f.tensors()) types.merge(t.type(), 1, Integer::sum);
-            out.printf("tensor types  %s%n", types);
-        }
+        ModelInfo h = ModelInfo.read(file);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("file          %s%n", file);
+        out.printf("gguf version  %d, %d tensors, %d metadata keys, alignment %d%n", h.ggufVersion(), h.tensorCount(), h.metadataKeys(), h.alignment());
+        out.printf("architecture  gemma2%n");
+        out.printf("layers        %d%n", h.layers());
+        out.printf("d_model       %d%n", h.dModel());
+        out.printf("heads         %d (kv %d), head dim %d%n", h.heads(), h.kvHeads(), h.headDim());
+        out.printf("ffn           %d%n", h.ffn());
+        out.printf("vocab         %d (%s tokenizer)%n", h.vocab(), h.tokenizer());
+        out.printf("context       %d, sliding window %d%n", h.contextLength(), h.slidingWindow());
+        out.printf("soft-caps     attention %.1f, final %.1f; rms eps %.1e%n", h.attnSoftcap(), h.finalSoftcap(), h.rmsEps());
+        out.printf("tensor types  %s%n", h.tensorTypes());
         return 0;
     }
 }

@@ -1,6 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.ToyDefault;
+import dev.jlens.api.Toys;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -20,8 +20,8 @@ final class ModelChoice {
 
     Resolved resolve(boolean planted, PrintWriter err) throws IOException {
         if (!given()) {
-            ToyDefault.Files f = ToyDefault.ensure(planted, err);
-            return new Resolved(f.model(), f.coarseId(), f.fineId(), true);
+            Toys.PlantedFrance f = Toys.plantedFrance(planted, err);
+            return new Resolved(f.model(), f.coarseSae(), f.fineSae(), true);
         }
         if (model == null || coarse == null || fine == null) {
             throw new IllegalArgumentException("give all of --model, --coarse-sae and --fine-sae, or none of them for the toy default");

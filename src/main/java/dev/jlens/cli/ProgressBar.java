@@ -1,11 +1,11 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.Progress;
+import dev.jlens.api.ProgressListener;
 
 import java.io.PrintWriter;
 
 /** A one-line progress bar on stderr, redrawn at most ten times a second. */
-final class ProgressBar implements Progress {
+final class ProgressBar implements ProgressListener {
     private final PrintWriter err;
     private final long start = System.nanoTime();
     private long lastDraw;

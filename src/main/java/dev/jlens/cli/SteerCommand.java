@@ -1,11 +1,7 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.ConceptExperiment;
-import dev.jlens.pipeline.ExperimentResult;
-import dev.jlens.pipeline.Json;
-import dev.jlens.steering.SteeringConfig;
-import dev.jlens.steering.SteeringExperiment;
-import dev.jlens.steering.SteeringPlan;
+import dev.jlens.api.Experiment;
+import dev.jlens.api.SteeringStudy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,7 +9,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -34,7 +29,7 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0.8") float temperature;
     @Option(names = "--top-k", defaultValue = "40") int topK;
     @Option(names = "--top-p", defaultValue = "0.95") float topP;
-    @Option(names = "--mode", defaultValue = "ADD", description = "ADD (sum of decoder rows) | DELTA (decode(f') - decode(f) around the mean neutral residual)") SteeringConfig.Mode mode;
+    @Option(names = "--mode", defaultValue = "ADD", description = "ADD (sum of decoder rows) | DELTA (decode(f') - decode(f) around the mean neutral residual)") SteeringStudy.Mode mode;
     @Option(names = "--target-fine", description = "fine feature for 'fine' and 'coarse+fine' (default: the anchor's strongest match)") Integer targetFine;
     @Option(names = "--bootstrap", defaultValue = "1000", description = "bootstrap resamples for the 95%% intervals") int bootstrap;
     @Option(names = "--fluency-tolerance", defaultValue = "0.25", description = "perplexities within this fraction count as equal fluency") double tolerance;
@@ -44,30 +39,23 @@ final class SteerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        ExperimentResult r;
+        Experiment.Results r;
         Path dir;
         if (results != null) {
-            r = Json.MAPPER.readValue(results.toFile(), ExperimentResult.class);
+            r = Experiment.Results.read(results);
             dir = out != null ? out : results.toAbsolutePath().getParent();
         } else {
             ModelChoice.Resolved m = choice.resolve(true, spec.commandLine().getErr());
             dir = out != null ? out : Path.of("runs", "steer");
-            r = ConceptExperiment.run(opts.config(m.model(), m.coarse(), m.fine(), dir), new ProgressBar(spec.commandLine().getErr())).result();
+            r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, opts.settings(), new ProgressBar(spec.commandLine().getErr())).results();
         }
-        if (!Files.isRegularFile(Path.of(r.config().model()))) {
-            throw new IllegalArgumentException("results.json names model " + r.config().model() + ", which is not a file here");
-        }
-        SteeringPlan plan = SteeringPlan.fromResults(r);
-        if (targetFine != null) plan = plan.withTarget(targetFine);
-        int threads = opts.threads > 0 ? opts.threads : Runtime.getRuntime().availableProcessors();
-        SteeringConfig cfg = new SteeringConfig(Path.of(r.config().model()), r.config().coarseSae().id(), r.config().fineSae().id(), r.config().layer(),
-                plan, mode, prompts, seeds, strengths, maxTokens, temperature, topK, topP, bootstrap, opts.seed, tolerance, examples,
-                dir, opts.ctx, threads, r);
-        SteeringExperiment.Outcome s = SteeringExperiment.run(cfg, new ProgressBar(spec.commandLine().getErr()));
-        o.printf("%n%s: %s%n", s.result().verdict().decision(), s.result().verdict().sentence());
-        o.printf("report:      %s%n", dir.resolve("report.html").toAbsolutePath());
-        o.printf("steering:    %s%n", dir.resolve("steering.json").toAbsolutePath());
-        o.printf("generations: %s%n", dir.resolve("generations.csv").toAbsolutePath());
+        SteeringStudy.Settings settings = new SteeringStudy.Settings(prompts, seeds, strengths, maxTokens, temperature, topK, topP, mode,
+                targetFine, bootstrap, tolerance, examples, opts.seed, opts.ctx, opts.threads());
+        SteeringStudy.Outcome s = SteeringStudy.run(r, dir, settings, new ProgressBar(spec.commandLine().getErr()));
+        o.printf("%n%s: %s%n", s.decision(), s.sentence());
+        o.printf("report:      %s%n", s.report().toAbsolutePath());
+        o.printf("steering:    %s%n", s.steeringJson().toAbsolutePath());
+        o.printf("generations: %s%n", s.generationsCsv().toAbsolutePath());
         return 0;
     }
 }

@@ -1,6 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.api.Toys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,9 +20,9 @@ final class ToyModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var r = ToyModelJob.write(out, ToyModelJob.Kind.parse(kind), ToyModelJob.parseType(type), seed);
-        spec.commandLine().getOut().printf("wrote %s: %d layers, d_model %d, vocab %d, %s in %d s%n", r.path(), r.config().nLayer(),
-                r.config().nEmbd(), r.config().nVocab(), r.type(), r.seconds());
+        Toys.ModelFile r = Toys.writeModel(out, kind, type, seed);
+        spec.commandLine().getOut().printf("wrote %s: %d layers, d_model %d, vocab %d, %s in %d s%n", r.path(), r.layers(),
+                r.dModel(), r.vocab(), r.type(), r.seconds());
         return 0;
     }
 }

@@ -1,7 +1,6 @@
 package dev.jlens.cli;
 
-import dev.jlens.kernels.WeightFormat;
-import dev.jlens.sae.ToySae;
+import dev.jlens.api.Toys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -25,13 +24,13 @@ final class ToySaeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (npz == null && saelens == null) throw new IllegalArgumentException("give --npz and/or --saelens");
-        var b = ToySae.builder(dIn, dSae, seed).targetL0(l0);
+        var b = new Toys.RandomSae(dIn, dSae, seed, l0);
         if (npz != null) {
             b.writeGemmaScopeNpz(npz);
             spec.commandLine().getOut().println("wrote " + npz);
         }
         if (saelens != null) {
-            b.writeSaeLensDir(saelens, bf16 ? WeightFormat.BF16 : WeightFormat.F32);
+            b.writeSaeLensDir(saelens, bf16);
             spec.commandLine().getOut().println("wrote " + saelens);
         }
         return 0;
