@@ -1,0 +1,97 @@
+package dev.jlens.cli;
+
+import dev.jlens.api.LensModel;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.constantpool.PoolEntry;
+import java.lang.classfile.constantpool.Utf8Entry;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Architecture rule of issue #9: the command line is a client of the public API. Every compiled class of
+ * dev.jlens.cli (nested and synthetic ones included) may refer to dev.jlens types only in dev.jlens.api and
+ * dev.jlens.cli. Checked on the class files' constant pools, so imports, fully-qualified names in code, descriptors,
+ * generic signatures, lambdas and class-name strings are all caught.
+ */
+class CliUsesOnlyApiTest {
+    /** A dev.jlens name in internal (slash) or binary (dot) form; group 1 is the first segment after dev.jlens. */
+    private static final Pattern JLENS = Pattern.compile("dev[/.]jlens[/.]([A-Za-z0-9_$]+)");
+    private static final Set<String> ALLOWED = Set.of("api", "cli");
+
+    @Test
+    void cliClassesReferToNoJlensPackageButTheApi() throws Exception {
+        List<Path> classes = classFiles(packageDir(Main.class));
+        assertTrue(classes.size() >= 13, "expected every command's class file, found " + classes);
+        Map<String, Set<String>> violations = new TreeMap<>();
+        for (Path c : classes) {
+            Set<String> bad = forbiddenReferences(Files.readAllBytes(c));
+            if (!bad.isEmpty()) violations.put(c.getFileName().toString(), bad);
+        }
+        assertTrue(violations.isEmpty(), "dev.jlens.cli must use only dev.jlens.api; found: " + violations);
+    }
+
+    @Test
+    void theScanSeesImportsAndFullyQualifiedNames() throws Exception {
+        // LensModel (api) uses dev.jlens.llama.Model through an import and dev.jlens.llama.Backends fully qualified
+        Set<String> api = forbiddenReferences(Files.readAllBytes(packageDir(LensModel.class).resolve("LensModel.class")));
+        assertTrue(api.contains("dev/jlens/llama/Model"), api.toString());
+        assertTrue(api.contains("dev/jlens/llama/Backends"), api.toString());
+        // a class that only names an internal type in a method descriptor and in a Class.forName string
+        byte[] synthetic = ClassFile.of().build(ClassDesc.of("dev.jlens.cli.Synthetic"), cb -> cb
+                .withMethodBody("m", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of("dev.jlens.pipeline.Json")),
+                        ClassFile.ACC_STATIC, code -> code.ldc("dev.jlens.steering.SteeringPlan").pop().return_()));
+        assertEquals(Set.of("dev/jlens/pipeline/Json", "dev.jlens.steering.SteeringPlan"), forbiddenReferences(synthetic));
+        // API and CLI names pass
+        byte[] clean = ClassFile.of().build(ClassDesc.of("dev.jlens.cli.Clean"), cb -> cb
+                .withMethodBody("m", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of("dev.jlens.api.Experiment")),
+                        ClassFile.ACC_STATIC, code -> code.ldc("dev.jlens.cli.Main").pop().return_()));
+        assertEquals(Set.of(), forbiddenReferences(clean));
+    }
+
+    /** The dev.jlens names outside dev.jlens.api and dev.jlens.cli that a class file's constant pool mentions. */
+    static Set<String> forbiddenReferences(byte[] classFile) {
+        Set<String> out = new TreeSet<>();
+        // class names, descriptors, signatures and string constants all live in CONSTANT_Utf8 entries
+        for (PoolEntry e : ClassFile.of().parse(classFile).constantPool()) {
+            if (!(e instanceof Utf8Entry u)) continue;
+            Matcher m = JLENS.matcher(u.stringValue());
+            while (m.find()) {
+                if (ALLOWED.contains(m.group(1))) continue;
+                int end = m.end();
+                String s = u.stringValue();
+                while (end < s.length() && (Character.isJavaIdentifierPart(s.charAt(end)) || s.charAt(end) == '/' || s.charAt(end) == '.')) end++;
+                out.add(s.substring(m.start(), end));
+            }
+        }
+        return out;
+    }
+
+    private static Path packageDir(Class<?> c) throws URISyntaxException {
+        Path root = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        assertTrue(Files.isDirectory(root), "expected compiled classes in a folder, got " + root);
+        return root.resolve(c.getPackageName().replace('.', '/'));
+    }
+
+    private static List<Path> classFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".class")).sorted().toList();
+        }
+    }
+}
