@@ -12,9 +12,13 @@ public final class FeatureActivations {
 
     FeatureActivations(SparseCodes codes) { this.codes = codes; }
 
+    /** Rows encoded (one per activation row). */
     public int rows() { return codes.nTokens(); }
+    /** The SAE's width d_sae: feature indices are in [0, width). */
     public int width() { return codes.dSae(); }
+    /** The active features of a row, ascending (a fresh array). */
     public int[] features(int row) { return codes.indices(row); }
+    /** Their activations, in the order of {@link #features} (a fresh array). */
     public float[] values(int row) { return codes.values(row); }
 
     /** A (feature, activation) pair. */

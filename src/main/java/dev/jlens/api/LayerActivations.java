@@ -19,19 +19,26 @@ public final class LayerActivations implements AutoCloseable {
         this.bos = bos;
     }
 
+    /** Rows: every token of every prompt, BOS included. */
     public int rows() { return a.rows(); }
+    /** Row width d_model. */
     public int dModel() { return a.nEmbd(); }
+    /** The layer captured (0-based; its output, {@code blocks.layer.hook_resid_post}). */
     public int layer() { return layer; }
 
     /** The matrix (a read view; valid until close). */
     public MemorySegment data() { return a.layer(layer); }
 
+    /** A copy of row {@code r}, length d_model. */
     public float[] row(int r) { return a.row(layer, r); }
 
     /** Index of the row's prompt in the list given to capture. */
     public int prompt(int row) { return a.promptOf(row); }
+    /** The row's token position within its prompt, from 0. */
     public int position(int row) { return a.positionOf(row); }
+    /** The row's token id. */
     public int token(int row) { return a.tokenOf(row); }
+    /** Whether the row's token is BOS (by token id); SAE statistics leave such rows out. */
     public boolean isBos(int row) { return a.tokenOf(row) == bos; }
 
     @Override

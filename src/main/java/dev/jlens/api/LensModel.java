@@ -42,8 +42,10 @@ public final class LensModel implements AutoCloseable {
     /** Number of transformer blocks (26 for Gemma 2 2B). */
     public int layers() { return model.nLayer(); }
 
+    /** {@code general.architecture} of the file ({@code gemma2}). */
     public String architecture() { return model.architecture(); }
 
+    /** The file loaded. */
     public Path path() { return model.path(); }
 
     /** Token ids for a prompt, BOS prepended as the model says; special-token text is not parsed. */

@@ -33,9 +33,12 @@ public final class SparseAutoencoder implements AutoCloseable {
         }
     }
 
+    /** Loads an SAE with the {@code auto} encoder. */
     public static SparseAutoencoder load(String pathOrId) throws IOException { return load(pathOrId, "auto"); }
 
+    /** Input width d_in (the model's d_model). */
     public int dIn() { return sae.dIn(); }
+    /** Number of features d_sae. */
     public int dSae() { return sae.dSae(); }
 
     /** The Neuronpedia page of a feature, or null when the SAE has no neuronpedia_id. */
