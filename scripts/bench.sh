@@ -127,6 +127,14 @@ for w in 16k $([ "$mode" = full ] && echo 262k); do
     for k in vector ggml; do step "encode-$w-$fmt-$k" encode sae="$s" kind="$k" tokens="$tok" threads="$T" runs="$runs"; done
   done
 done
+# the vector/ggml ratio from alternating runs in one JVM (the separate runs above drift apart on a shared machine)
+for w in 16k $([ "$mode" = full ] && echo 262k); do
+  tok=$enc16; [ "$w" = 262k ] && tok=$((enc16 / 8))
+  for fmt in f32 bf16; do
+    s="$B/layer_12/width_$w-$fmt"; [ "$fmt" = f32 ] && s="$s/params.npz"
+    step "encode-ab-$w-$fmt" encode-ab sae="$s" tokens="$tok" threads="$T" runs=$((runs + 2))
+  done
+done
 # the experiment runs on SAEs calibrated to this model's layer-12 residual (like trained SAEs; the encode
 # benchmarks above use toys calibrated to N(0, 1) tokens, which fire on most features of real activations)
 model_sae() { # width dsae -> layer_12/width_<w>-model/params.npz, with its calibration record in results

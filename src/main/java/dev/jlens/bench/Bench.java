@@ -62,6 +62,7 @@ public final class Bench {
                     a.integer("tile", EncoderOptions.defaults().tileWidth()));
             case "e2e" -> e2e(a.path("model"), a.text("coarse"), a.text("fine"), a.integer("limit", 200), a.integer("repeat", 1),
                     a.integer("threads"), a.path("work"), a.integer("permutations", 1000));
+            case "encode-ab" -> encodeAb(a.path("sae"), a.integer("tokens"), a.integer("threads"), a.integer("runs"));
             case "model-sae" -> modelSae(a.path("model"), a.integer("layer", 12), a.integer("d_sae"), a.integer("l0", 80),
                     a.integer("prompts", 64), a.integer("threads"), a.path("npz"));
             default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "'");
@@ -257,6 +258,55 @@ public final class Bench {
             res.put("weight_bytes", (long) sae.dIn() * sae.dSae() * sae.wEnc().format().bytes);
             return res;
         }
+    }
+
+    /**
+     * Vector API vs ggml encoder on the same SAE and tokens, alternating in one JVM (vector, ggml, ggml, vector, ...)
+     * so that drift of a shared machine hits both alike; the ratio is the median of the per-pair ratios. Separate
+     * runs of the two kinds minutes apart differed by up to 15% on the 2-core benchmark machine.
+     */
+    public static Map<String, Object> encodeAb(Path saePath, int tokens, int threads, int runs) throws IOException {
+        try (Sae sae = Sae.load(saePath.toString());
+             SaeEncoder vec = SaeEncoders.create(sae, "vector", EncoderOptions.defaults().withThreads(threads));
+             SaeEncoder ggml = SaeEncoders.create(sae, "ggml", EncoderOptions.defaults().withThreads(threads))) {
+            float[] x = new float[tokens * sae.dIn()];
+            SplittableRandom r = new SplittableRandom(7);
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            long nnzV = vec.encode(x, tokens).nnz(), nnzG = ggml.encode(x, tokens).nnz(); // warm-up: pages, graphs, tiles
+            double[] v = new double[runs], g = new double[runs], ratio = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                boolean vectorFirst = i % 2 == 0;
+                double a = timeEncode(vectorFirst ? vec : ggml, x, tokens), b = timeEncode(vectorFirst ? ggml : vec, x, tokens);
+                v[i] = vectorFirst ? a : b;
+                g[i] = vectorFirst ? b : a;
+                ratio[i] = g[i] / v[i]; // > 1: the vector encoder is faster
+            }
+            double flop = 2.0 * tokens * sae.dIn() * sae.dSae();
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("sae", saePath.toString());
+            res.put("weights", sae.wEnc().format().name());
+            res.put("d_in", sae.dIn());
+            res.put("d_sae", sae.dSae());
+            res.put("tokens", tokens);
+            res.put("threads", threads);
+            res.put("vector_seconds_runs", v);
+            res.put("ggml_seconds_runs", g);
+            res.put("vector_gflops", flop / median(v) / 1e9);
+            res.put("ggml_gflops", flop / median(g) / 1e9);
+            res.put("pair_ratios", ratio);
+            res.put("vector_vs_ggml", median(ratio));
+            res.put("mean_l0_vector", (double) nnzV / tokens);
+            res.put("mean_l0_ggml", (double) nnzG / tokens);
+            return res;
+        }
+    }
+
+    private static double timeEncode(SaeEncoder enc, float[] x, int tokens) {
+        long t0 = System.nanoTime();
+        SparseCodes c = enc.encode(x, tokens);
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (c.nTokens() != tokens) throw new IllegalStateException("encoder returned " + c.nTokens() + " tokens, want " + tokens);
+        return s;
     }
 
     /**

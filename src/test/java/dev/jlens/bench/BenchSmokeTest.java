@@ -34,6 +34,10 @@ class BenchSmokeTest {
             Bench.main(new String[] {"encode", "sae=" + sae, "kind=" + kind, "tokens=13", "threads=1", "runs=1",
                     "out=" + res.resolve("encode-96-f32-" + kind + ".json")});
         }
+        Bench.main(new String[] {"encode-ab", "sae=" + sae, "tokens=13", "threads=1", "runs=2", "out=" + res.resolve("encode-ab-96-f32.json")});
+        Path calibrated = dir.resolve("layer_12").resolve("width_96-model").resolve("params.npz");
+        Bench.main(new String[] {"model-sae", "model=" + m, "d_sae=96", "l0=8", "prompts=6", "threads=1", "npz=" + calibrated,
+                "out=" + res.resolve("model-sae-96.json")});
         Bench.main(new String[] {"e2e", "model=" + m, "coarse=" + sae, "fine=" + sae, "limit=3", "repeat=2", "threads=1", "permutations=20",
                 "work=" + dir.resolve("e2e"), "out=" + res.resolve("e2e-12.json")});
 
@@ -42,6 +46,13 @@ class BenchSmokeTest {
         JsonNode enc = Json.MAPPER.readTree(res.resolve("encode-96-f32-vector.json").toFile());
         assertEquals(13, enc.path("tokens").asInt());
         assertTrue(enc.path("gflops").asDouble() > 0, "encode measured nothing: " + enc);
+        JsonNode ab = Json.MAPPER.readTree(res.resolve("encode-ab-96-f32.json").toFile());
+        assertEquals(2, ab.path("pair_ratios").size(), "one ratio per alternating pair: " + ab);
+        assertTrue(ab.path("vector_vs_ggml").asDouble() > 0 && ab.path("mean_l0_vector").asDouble() == ab.path("mean_l0_ggml").asDouble(), ab.toString());
+        JsonNode cal = Json.MAPPER.readTree(res.resolve("model-sae-96.json").toFile());
+        assertTrue(cal.path("input_std").asDouble() > 0 && cal.path("calibration_rows").asInt() > 0, cal.toString());
+        assertTrue(cal.path("realised_mean_l0").asDouble() > 0 && cal.path("realised_mean_l0").asDouble() < 96, "L0 is measured on the rows: " + cal);
+        assertTrue(Files.isRegularFile(calibrated));
         JsonNode e2e = Json.MAPPER.readTree(res.resolve("e2e-12.json").toFile());
         assertEquals(12, e2e.path("prompts").asInt(), "3 prompts of each set, repeated twice");
         assertTrue(e2e.path("VmHWM_kib").asLong() > 0);
@@ -52,7 +63,7 @@ class BenchSmokeTest {
         Bench.main(new String[] {"report", "results=" + res, "out=" + md});
         String doc = Files.readString(md);
         for (String s : new String[] {"## Targets", "capture >= 2.2x", "callback overhead <= 2%", "Vector >= 1.0x ggml", "peak RSS <= 4.0 GiB",
-                "llama-bench result missing"}) {
+                "llama-bench result missing", "vector / ggml (median pair)", "calibrated to the model's layer-12 residual", "written between"}) {
             assertTrue(doc.contains(s), "report lacks '" + s + "':\n" + doc);
         }
     }
