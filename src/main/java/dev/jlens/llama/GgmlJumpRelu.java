@@ -4,7 +4,11 @@ import dev.jlens.bindings.LlamaH;
 import dev.jlens.bindings.ggml_init_params;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -75,11 +79,7 @@ public final class GgmlJumpRelu implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "ggml encoder: no GPU backend in this llama.cpp build (build with scripts/build-native.sh --cuda); using the CPU backend");
             }
         }
-        if (be.equals(MemorySegment.NULL)) {
-            be = LlamaH.ggml_backend_cpu_init();
-            if (be.equals(MemorySegment.NULL)) throw new LlamaException("ggml_backend_cpu_init", 0, "no CPU backend");
-            LlamaH.ggml_backend_cpu_set_n_threads(be, threads);
-        }
+        if (be.equals(MemorySegment.NULL)) be = cpuBackend(threads);
         this.backend = be;
         this.backendName = LlamaH.ggml_backend_name(be).reinterpret(256).getString(0);
         MemorySegment cw = MemorySegment.NULL, cc = MemorySegment.NULL, bw = MemorySegment.NULL, bc = MemorySegment.NULL;
@@ -199,5 +199,36 @@ public final class GgmlJumpRelu implements AutoCloseable {
         LlamaH.ggml_free(ctxWeights);
         LlamaH.ggml_backend_free(backend);
         arena.close();
+    }
+
+    private static final MethodHandle SET_N_THREADS = Linker.nativeLinker().downcallHandle(
+            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT)); // called through a function pointer
+
+    /**
+     * The CPU backend through ggml's device registry, not {@code ggml_backend_cpu_init}: with dynamically loaded
+     * backends (GGML_BACKEND_DL, one CPU module per instruction-set variant) the CPU functions are not in libggml
+     * and only the registry reaches the variant ggml chose. The thread count goes through the registry's
+     * {@code ggml_backend_set_n_threads} procedure for the same reason.
+     */
+    private static MemorySegment cpuBackend(int threads) {
+        MemorySegment dev = LlamaH.ggml_backend_dev_by_type(LlamaH.GGML_BACKEND_DEVICE_TYPE_CPU());
+        if (dev.equals(MemorySegment.NULL)) throw new LlamaException("ggml_backend_dev_by_type", 0, "no CPU device registered");
+        MemorySegment be = LlamaH.ggml_backend_dev_init(dev, MemorySegment.NULL);
+        if (be.equals(MemorySegment.NULL)) throw new LlamaException("ggml_backend_dev_init", 0, "the CPU device gave no backend");
+        MemorySegment fn;
+        try (Arena a = Arena.ofConfined()) {
+            fn = LlamaH.ggml_backend_reg_get_proc_address(LlamaH.ggml_backend_dev_backend_reg(dev), a.allocateFrom("ggml_backend_set_n_threads"));
+        }
+        if (fn.equals(MemorySegment.NULL)) {
+            LlamaH.ggml_backend_free(be);
+            throw new LlamaException("ggml_backend_reg_get_proc_address", 0, "the CPU backend has no ggml_backend_set_n_threads");
+        }
+        try {
+            SET_N_THREADS.invokeExact(fn, be, threads);
+        } catch (Throwable t) {
+            LlamaH.ggml_backend_free(be);
+            throw new LlamaException("ggml_backend_set_n_threads", 0, "failed: " + t);
+        }
+        return be;
     }
 }

@@ -2695,6 +2695,127 @@ public class LlamaH extends LlamaH$shared {
         }
     }
 
+    private static class ggml_backend_dev_backend_reg {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LlamaH.C_POINTER,
+            LlamaH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_dev_backend_reg");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_dev_backend_reg(ggml_backend_dev_t device)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_dev_backend_reg$descriptor() {
+        return ggml_backend_dev_backend_reg.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_dev_backend_reg(ggml_backend_dev_t device)
+     * }
+     */
+    public static MethodHandle ggml_backend_dev_backend_reg$handle() {
+        return ggml_backend_dev_backend_reg.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_dev_backend_reg(ggml_backend_dev_t device)
+     * }
+     */
+    public static MemorySegment ggml_backend_dev_backend_reg$address() {
+        return ggml_backend_dev_backend_reg.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_dev_backend_reg(ggml_backend_dev_t device)
+     * }
+     */
+    public static MemorySegment ggml_backend_dev_backend_reg(MemorySegment device) {
+        var mh$ = ggml_backend_dev_backend_reg.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_dev_backend_reg", device);
+            }
+            return (MemorySegment)mh$.invokeExact(device);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_backend_dev_init {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LlamaH.C_POINTER,
+            LlamaH.C_POINTER,
+            LlamaH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_dev_init");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ggml_backend_t ggml_backend_dev_init(ggml_backend_dev_t device, const char *params)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_dev_init$descriptor() {
+        return ggml_backend_dev_init.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ggml_backend_t ggml_backend_dev_init(ggml_backend_dev_t device, const char *params)
+     * }
+     */
+    public static MethodHandle ggml_backend_dev_init$handle() {
+        return ggml_backend_dev_init.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ggml_backend_t ggml_backend_dev_init(ggml_backend_dev_t device, const char *params)
+     * }
+     */
+    public static MemorySegment ggml_backend_dev_init$address() {
+        return ggml_backend_dev_init.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ggml_backend_t ggml_backend_dev_init(ggml_backend_dev_t device, const char *params)
+     * }
+     */
+    public static MemorySegment ggml_backend_dev_init(MemorySegment device, MemorySegment params) {
+        var mh$ = ggml_backend_dev_init.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_dev_init", device, params);
+            }
+            return (MemorySegment)mh$.invokeExact(device, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class ggml_backend_dev_buffer_type {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             LlamaH.C_POINTER,
@@ -2748,6 +2869,67 @@ public class LlamaH extends LlamaH$shared {
                 traceDowncall("ggml_backend_dev_buffer_type", device);
             }
             return (MemorySegment)mh$.invokeExact(device);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_backend_reg_get_proc_address {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LlamaH.C_POINTER,
+            LlamaH.C_POINTER,
+            LlamaH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_reg_get_proc_address");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void *ggml_backend_reg_get_proc_address(ggml_backend_reg_t reg, const char *name)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_reg_get_proc_address$descriptor() {
+        return ggml_backend_reg_get_proc_address.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void *ggml_backend_reg_get_proc_address(ggml_backend_reg_t reg, const char *name)
+     * }
+     */
+    public static MethodHandle ggml_backend_reg_get_proc_address$handle() {
+        return ggml_backend_reg_get_proc_address.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void *ggml_backend_reg_get_proc_address(ggml_backend_reg_t reg, const char *name)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_get_proc_address$address() {
+        return ggml_backend_reg_get_proc_address.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void *ggml_backend_reg_get_proc_address(ggml_backend_reg_t reg, const char *name)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_get_proc_address(MemorySegment reg, MemorySegment name) {
+        var mh$ = ggml_backend_reg_get_proc_address.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_reg_get_proc_address", reg, name);
+            }
+            return (MemorySegment)mh$.invokeExact(reg, name);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -3046,124 +3228,6 @@ public class LlamaH extends LlamaH$shared {
                 traceDowncall("ggml_backend_load_all_from_path", dir_path);
             }
             mh$.invokeExact(dir_path);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class ggml_backend_cpu_init {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            LlamaH.C_POINTER    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_cpu_init");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern ggml_backend_t ggml_backend_cpu_init()
-     * }
-     */
-    public static FunctionDescriptor ggml_backend_cpu_init$descriptor() {
-        return ggml_backend_cpu_init.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern ggml_backend_t ggml_backend_cpu_init()
-     * }
-     */
-    public static MethodHandle ggml_backend_cpu_init$handle() {
-        return ggml_backend_cpu_init.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern ggml_backend_t ggml_backend_cpu_init()
-     * }
-     */
-    public static MemorySegment ggml_backend_cpu_init$address() {
-        return ggml_backend_cpu_init.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern ggml_backend_t ggml_backend_cpu_init()
-     * }
-     */
-    public static MemorySegment ggml_backend_cpu_init() {
-        var mh$ = ggml_backend_cpu_init.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("ggml_backend_cpu_init");
-            }
-            return (MemorySegment)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class ggml_backend_cpu_set_n_threads {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
-            LlamaH.C_POINTER,
-            LlamaH.C_INT
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_cpu_set_n_threads");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern void ggml_backend_cpu_set_n_threads(ggml_backend_t backend_cpu, int n_threads)
-     * }
-     */
-    public static FunctionDescriptor ggml_backend_cpu_set_n_threads$descriptor() {
-        return ggml_backend_cpu_set_n_threads.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern void ggml_backend_cpu_set_n_threads(ggml_backend_t backend_cpu, int n_threads)
-     * }
-     */
-    public static MethodHandle ggml_backend_cpu_set_n_threads$handle() {
-        return ggml_backend_cpu_set_n_threads.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern void ggml_backend_cpu_set_n_threads(ggml_backend_t backend_cpu, int n_threads)
-     * }
-     */
-    public static MemorySegment ggml_backend_cpu_set_n_threads$address() {
-        return ggml_backend_cpu_set_n_threads.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern void ggml_backend_cpu_set_n_threads(ggml_backend_t backend_cpu, int n_threads)
-     * }
-     */
-    public static void ggml_backend_cpu_set_n_threads(MemorySegment backend_cpu, int n_threads) {
-        var mh$ = ggml_backend_cpu_set_n_threads.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("ggml_backend_cpu_set_n_threads", backend_cpu, n_threads);
-            }
-            mh$.invokeExact(backend_cpu, n_threads);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
