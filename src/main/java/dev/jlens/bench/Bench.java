@@ -229,17 +229,10 @@ public final class Bench {
     public static Map<String, Object> encode(Path saePath, String kind, int tokens, int threads, int runs, int tile) throws IOException {
         try (Sae sae = Sae.load(saePath.toString());
              SaeEncoder enc = SaeEncoders.create(sae, kind, EncoderOptions.defaults().withThreads(threads).withTile(tile))) {
-            float[] x = new float[tokens * sae.dIn()];
-            SplittableRandom r = new SplittableRandom(7);
-            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] x = gaussianTokens(tokens, sae.dIn());
             SparseCodes warm = enc.encode(x, tokens); // pages the weights in, builds graphs/tiles
             double[] secs = new double[runs];
-            for (int i = 0; i < runs; i++) {
-                long t0 = System.nanoTime();
-                SparseCodes c = enc.encode(x, tokens);
-                secs[i] = (System.nanoTime() - t0) / 1e9;
-                if (c.nTokens() != tokens) throw new IllegalStateException("encoder returned " + c.nTokens() + " tokens, want " + tokens);
-            }
+            for (int i = 0; i < runs; i++) secs[i] = timeEncode(enc, x, tokens);
             double flop = 2.0 * tokens * sae.dIn() * sae.dSae();
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("sae", saePath.toString());
@@ -269,9 +262,7 @@ public final class Bench {
         try (Sae sae = Sae.load(saePath.toString());
              SaeEncoder vec = SaeEncoders.create(sae, "vector", EncoderOptions.defaults().withThreads(threads));
              SaeEncoder ggml = SaeEncoders.create(sae, "ggml", EncoderOptions.defaults().withThreads(threads))) {
-            float[] x = new float[tokens * sae.dIn()];
-            SplittableRandom r = new SplittableRandom(7);
-            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] x = gaussianTokens(tokens, sae.dIn());
             long nnzV = vec.encode(x, tokens).nnz(), nnzG = ggml.encode(x, tokens).nnz(); // warm-up: pages, graphs, tiles
             double[] v = new double[runs], g = new double[runs], ratio = new double[runs];
             for (int i = 0; i < runs; i++) {
@@ -299,6 +290,14 @@ public final class Bench {
             res.put("mean_l0_ggml", (double) nnzG / tokens);
             return res;
         }
+    }
+
+    /** {@code tokens} rows of N(0, 1) values, the same for every encode benchmark (seed 7). */
+    private static float[] gaussianTokens(int tokens, int dIn) {
+        float[] x = new float[tokens * dIn];
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        return x;
     }
 
     private static double timeEncode(SaeEncoder enc, float[] x, int tokens) {

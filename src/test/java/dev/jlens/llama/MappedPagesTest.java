@@ -17,21 +17,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MappedPagesTest {
     @Test
     void anEarlyExitCaptureKeepsTheBlocksAboveItsLayerOutOfMemory() throws IOException {
-        Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "needs Linux /proc/self/smaps");
+        Assumptions.assumeTrue(Smaps.available(), "needs Linux /proc/self/smaps");
         Path gguf = TinyModel.deep(); // 26 blocks
         long size = Files.size(gguf);
         try (Model m = Model.load(gguf);
              Context ctx = m.newContext(Context.Params.defaults().withCtx(256).withThreads(2))) {
-            long afterLoad = rss(gguf);
+            long afterLoad = Smaps.mappedRss(gguf);
             List<int[]> prompts = List.of(m.vocab().tokenize("the old cat sat on the new mat"), m.vocab().tokenize("my friend likes long walks"));
             try (Activations a = ctx.capture(prompts, Context.CaptureSpec.layer(12))) {
                 assertTrue(a.rows() > 0);
             }
-            long afterCapture = rss(gguf);
+            long afterCapture = Smaps.mappedRss(gguf);
             try (Activations a = ctx.capture(prompts, new Context.CaptureSpec(new int[] {12}, false))) { // full forward
                 assertTrue(a.rows() > 0);
             }
-            long afterFull = rss(gguf);
+            long afterFull = Smaps.mappedRss(gguf);
             System.out.printf("model mapping %d KiB: resident after load %d KiB, after a layer-12 capture %d KiB, after a full forward %d KiB%n",
                     size >> 10, afterLoad >> 10, afterCapture >> 10, afterFull >> 10);
             assertTrue(afterLoad < size / 20, "resident right after load: " + afterLoad + " of " + size);
@@ -52,16 +52,5 @@ class MappedPagesTest {
             assertTrue(maps.stream().anyMatch(x -> x.perms().equals("r--s")), "llama.cpp maps the model read-only shared: " + maps);
         }
         assertTrue(MappedPages.mappingsOf(gguf).isEmpty(), "closing the model unmaps it");
-    }
-
-    static long rss(Path file) throws IOException {
-        String want = file.toRealPath().toString();
-        long kib = 0;
-        boolean in = false;
-        for (String l : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (l.matches("^[0-9a-f]+-[0-9a-f]+ .*")) in = l.endsWith(" " + want);
-            else if (in && l.startsWith("Rss:")) kib += Long.parseLong(l.substring(4).replace("kB", "").trim());
-        }
-        return kib << 10;
     }
 }

@@ -2,6 +2,7 @@ package dev.jlens.sae;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.jlens.llama.Smaps;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
@@ -107,35 +108,20 @@ class ToySaeTest {
      */
     @Test
     void loadingReleasesTheValidatedPages() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/smaps")), "needs Linux /proc/self/smaps");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Smaps.available(), "needs Linux /proc/self/smaps");
         Path npz = tmp.resolve("layer_12/rss/params.npz");
         ToySae.builder(2304, 4096, 3).targetL0(40).writeGemmaScopeNpz(npz);
         long size = Files.size(npz);
         try (Sae sae = Sae.loadGemmaScopeNpz(npz)) {
-            long rss = mappedRssBytes(npz);
+            long rss = Smaps.mappedRss(npz);
             System.out.printf("SAE %d MiB: resident after load %d KiB%n", size >> 20, rss >> 10);
             assertTrue(rss < size / 16, "resident after load: " + rss + " of " + size + " bytes");
             float[] row = sae.decoderRow(4095); // released pages read back correctly
             double n = 0;
             for (float v : row) n += (double) v * v;
             assertTrue(n > 0 && Math.sqrt(n) <= sae.decoderRowNorms().max() * (1 + 1e-6), "row norm " + Math.sqrt(n));
-            long touched = mappedRssBytes(npz);
+            long touched = Smaps.mappedRss(npz);
             assertTrue(touched > rss, "reading a row must fault its pages back in (" + rss + " -> " + touched + ")");
         }
-    }
-
-    /** Sum of the Rss lines of every mapping of {@code file} in /proc/self/smaps. */
-    static long mappedRssBytes(Path file) throws java.io.IOException {
-        String want = file.toRealPath().toString();
-        long kib = 0;
-        boolean in = false;
-        for (String l : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (l.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                in = l.endsWith(" " + want);
-            } else if (in && l.startsWith("Rss:")) {
-                kib += Long.parseLong(l.substring(4).replace("kB", "").trim());
-            }
-        }
-        return kib << 10;
     }
 }
