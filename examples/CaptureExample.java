@@ -2,6 +2,7 @@ import dev.jlens.api.FeatureActivations;
 import dev.jlens.api.LayerActivations;
 import dev.jlens.api.LensModel;
 import dev.jlens.api.LensSession;
+import dev.jlens.api.NativeRuntime;
 import dev.jlens.api.SparseAutoencoder;
 
 import java.nio.file.Path;
@@ -37,5 +38,7 @@ public class CaptureExample {
             }
             System.out.println("captured " + x.rows() + " rows of layer " + x.layer() + " (d_model " + x.dModel() + ")");
         }
+        NativeRuntime n = NativeRuntime.load(); // already loaded by LensModel.load: describes that build
+        System.out.println("llama.cpp from " + n.directory() + ", CPU backend " + n.cpuBackend());
     }
 }

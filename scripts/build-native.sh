@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Builds the pinned llama.cpp shared libraries with the top-level CMakeLists.txt, caches the build
 # outside the clone (keyed by llama.cpp commit + flags), and installs the libraries into native/lib.
-# Usage: scripts/build-native.sh [--cuda] [--portable] [--bench-tools]
+# Portable by default (what the jar carries): no -march=native, ggml's CPU backend as one module per x86
+# feature level (libggml-cpu-<variant>.so), the best one for the running CPU loaded at run time.
+# --native builds one linked CPU backend for this machine only (-march=native) instead.
+# Usage: scripts/build-native.sh [--cuda] [--native] [--bench-tools]
 # Environment: JLENS_NATIVE_OUT (install folder, default native/lib), JLENS_CUDA_ARCHS (with --cuda),
 # CUDACXX (nvcc to use; /usr/local/cuda/bin/nvcc is tried when nvcc is not on PATH).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flags=(); key=cpu
+flags=(-DJLENS_PORTABLE=ON); key=cpu
 if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then export CUDACXX=/usr/local/cuda/bin/nvcc; fi
 for a in "$@"; do
   case "$a" in
     --cuda) flags+=(-DJLENS_CUDA=ON); key="$key-cuda"
             # JLENS_CUDA_ARCHS overrides the default 86;89;90 (e.g. one arch for a quicker compile check)
             if [ -n "${JLENS_CUDA_ARCHS:-}" ]; then flags+=(-DCMAKE_CUDA_ARCHITECTURES="$JLENS_CUDA_ARCHS"); key="$key-${JLENS_CUDA_ARCHS//;/_}"; fi ;;
-    --portable) flags+=(-DJLENS_PORTABLE=ON); key="$key-portable" ;;
+    --native) flags=("${flags[@]/-DJLENS_PORTABLE=ON/-DJLENS_PORTABLE=OFF}"); key="$key-native" ;;
     --bench-tools) flags+=(-DJLENS_BENCH_TOOLS=ON); key="$key-bench" ;;
     *) die "unknown option $a" ;;
   esac
@@ -39,18 +42,19 @@ if [ ! -f "$stamp" ]; then
   command -v cmake >/dev/null || die "cmake is needed (apt-get install cmake)"
   cmake -S "$JLENS_ROOT" -B "$build" -DJLENS_LLAMA_DIR="$JLENS_ROOT/native/llama.cpp" "${flags[@]}" >"$build.configure.log" 2>&1 \
     || { tail -30 "$build.configure.log" >&2; die "cmake configure failed (log: $build.configure.log)"; }
-  targets=(llama)
-  [[ " ${flags[*]} " == *JLENS_BENCH_TOOLS=ON* ]] && targets+=(llama-bench)
-  cmake --build "$build" --target "${targets[@]}" -j "$(nproc)" >"$build.build.log" 2>&1 \
+  # every target: the libraries, the backend modules (portable mode: nothing links them, so they are not
+  # dependencies of libllama) and llama-bench with --bench-tools
+  echo "build-native: building llama.cpp ${commit:0:12} (${flags[*]}) in $build" >&2
+  cmake --build "$build" -j "$(nproc)" >"$build.build.log" 2>&1 \
     || { tail -30 "$build.build.log" >&2; die "native build failed (log: $build.build.log)"; }
-  # the CPU backend variants are loaded at run time in portable mode: build them all
-  if [[ " ${flags[*]} " == *JLENS_PORTABLE=ON* ]]; then
-    cmake --build "$build" -j "$(nproc)" >>"$build.build.log" 2>&1 || die "native build failed"
-  fi
   printf '%s\n' "$commit ${flags[*]}" > "$stamp"
 fi
 mkdir -p "$out"
-rm -f "$out"/lib*.so*
+rm -f "$out"/lib*.so* "$out/natives.list"
 cp -P "$build"/bin/lib*.so* "$out"/
 [ -d "$build/bin" ] && [ -x "$build/bin/llama-bench" ] && cp "$build/bin/llama-bench" "$out/" || true
+# the files the jar carries and NativeLibrary extracts and checks (a jar folder cannot be listed):
+# "sha256  name" for the libraries under their SONAMEs and the backend modules
+( cd "$out" && ls libjlens-*.so.0 libggml-*.so 2>/dev/null | LC_ALL=C sort | xargs sha256sum ) > "$out/natives.list.tmp"
+mv "$out/natives.list.tmp" "$out/natives.list"
 echo "$out"

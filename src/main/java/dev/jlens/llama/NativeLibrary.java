@@ -18,19 +18,33 @@ import java.util.List;
  * Our libraries carry their own SONAMEs (libjlens-*.so.0): the dynamic loader resolves a DT_NEEDED entry
  * against any already-loaded object with that SONAME, so with upstream names another wrapper's
  * libggml.so.0 loaded first would silently stand in for ours. Then it checks that the build is the
- * version the bindings were generated from, initialises the backend and routes native logs into
- * {@link System.Logger} "dev.jlens.llama.native".
+ * version the bindings were generated from, routes native logs into {@link System.Logger}
+ * "dev.jlens.llama.native", loads the backend modules and initialises the backend.
+ *
+ * <p>Two layouts of a build folder are accepted. Portable (the default of scripts/build-native.sh, and what
+ * the jar carries): no CPU code is linked into libjlens-ggml; ggml's CPU backend comes as one module per
+ * x86 feature level, {@code libggml-cpu-<variant>.so}, and {@code ggml_backend_load_all_from_path(dir)}
+ * loads the one that scores best on this CPU (and {@code libggml-cuda.so} where a CUDA build has it and a
+ * driver is present). The modules are opened by full path, RTLD_LOCAL, and link our libjlens-ggml-base,
+ * so another wrapper's identically named modules stay its own. Native ({@code build-native.sh --native}):
+ * one CPU backend compiled for the build machine, linked in as libjlens-ggml-cpu.so.0.
  *
  * <p>Directory, first match wins: system property {@code jlens.native.dir}, environment variable
  * {@code JLENS_NATIVE_DIR}, {@code native/lib} in the working directory or one of its parents
  * (where scripts/build-native.sh installs the libraries), then the copy packaged in the jar, extracted
- * once to {@code ~/.cache/jlens/natives/<commit>-<content hash>} (or {@code $JLENS_CACHE/natives/...}).
+ * once to {@code ~/.cache/jlens/natives/<commit>-<hash of its file list>} (or {@code $JLENS_CACHE/natives/...}).
  * The libraries stay loaded for the life of the process (llama.cpp keeps global state), so their arena
  * is never closed.
  */
 public final class NativeLibrary {
-    /** The libraries by SONAME, in load order (each one's DT_NEEDED entries name these). Our build's own names (see CMakeLists.txt): distinct SONAMEs from any upstream libggml/libllama in the process. */
-    static final String[] LIBS = {"libjlens-ggml-base.so.0", "libjlens-ggml-cpu.so.0", "libjlens-ggml.so.0", "libjlens-llama.so.0"};
+    /** The linked libraries by SONAME, in load order (each one's DT_NEEDED entries name the ones before it). Our build's own names (see CMakeLists.txt): distinct SONAMEs from any upstream libggml/libllama in the process. */
+    static final String[] LIBS = {"libjlens-ggml-base.so.0", "libjlens-ggml.so.0", "libjlens-llama.so.0"};
+    /** The CPU backend of a --native build, linked into libjlens-ggml (loaded after ggml-base). */
+    static final String LINKED_CPU = "libjlens-ggml-cpu.so.0";
+    /** File-name pattern of ggml's CPU backend modules (portable build). */
+    static final java.util.regex.Pattern CPU_MODULE = java.util.regex.Pattern.compile("libggml-cpu(-[A-Za-z0-9_.]+)?\\.so");
+    /** The jar's list of packaged files: "sha256  name" per line, written by scripts/build-native.sh. */
+    static final String LIST = "natives.list";
     private static final String JAR_DIR = "/dev/jlens/natives/linux-x86_64/";
     private static final System.Logger NATIVE_LOG = System.getLogger("dev.jlens.llama.native");
 
@@ -40,12 +54,14 @@ public final class NativeLibrary {
     private final Path dir;
     private final String ggmlCommit;
     private final String ggmlVersion;
+    private final Path cpuBackend;
     private final Arena arena;
 
-    private NativeLibrary(Path dir, String ggmlCommit, String ggmlVersion, Arena arena) {
+    private NativeLibrary(Path dir, String ggmlCommit, String ggmlVersion, Path cpuBackend, Arena arena) {
         this.dir = dir;
         this.ggmlCommit = ggmlCommit;
         this.ggmlVersion = ggmlVersion;
+        this.cpuBackend = cpuBackend;
         this.arena = arena;
     }
 
@@ -77,6 +93,12 @@ public final class NativeLibrary {
 
     public String ggmlVersion() { return ggmlVersion; }
 
+    /**
+     * The file the CPU backend runs from: the {@code libggml-cpu-<variant>.so} module ggml chose for this CPU
+     * (portable build), or libjlens-ggml-cpu.so.0 (native build). Read from /proc/self/maps after loading.
+     */
+    public Path cpuBackend() { return cpuBackend; }
+
     /** llama_print_system_info(): CPU features and backends of the loaded build. */
     public String systemInfo() {
         return LlamaH.llama_print_system_info().reinterpret(Integer.MAX_VALUE).getString(0);
@@ -92,7 +114,7 @@ public final class NativeLibrary {
         while (p != null) {
             Path cand = p.resolve("native/lib");
             tried.add(cand.toString());
-            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) return cand;
+            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) return checkDir(cand, cand.toString());
             p = p.getParent();
         }
         Path extracted = extractFromJar();
@@ -101,32 +123,64 @@ public final class NativeLibrary {
                 + "): run scripts/build-native.sh, or set -Djlens.native.dir / JLENS_NATIVE_DIR", null);
     }
 
-    /** Extracts the packaged libraries (if this jar has them) into a per-version cache folder, atomically. */
+    /** One packaged file: its name and the SHA-256 its bytes must have. */
+    record Packaged(String name, String sha256) {}
+
+    /** Parses the packaged file list; a malformed list means a broken jar. */
+    static List<Packaged> parseList(String text) {
+        List<Packaged> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank()) continue;
+            String[] f = line.strip().split("\\s+");
+            if (f.length != 2 || !f[0].matches("[0-9a-f]{64}") || !f[1].matches("lib[A-Za-z0-9_.+-]+\\.so(\\.0)?"))
+                throw new LlamaException("the jar's " + LIST + " has a malformed line '" + line + "': a broken jlens jar", null);
+            out.add(new Packaged(f[1], f[0]));
+        }
+        return out;
+    }
+
+    /**
+     * Extracts the packaged libraries (if this jar has them) into a per-version cache folder, atomically: each
+     * file is checked against its SHA-256 from the list, the folder is named by the list's hash, written under
+     * a temporary name and renamed, so a reader never sees half a folder and two processes may race.
+     */
     static Path extractFromJar() {
         try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[][] bytes = new byte[LIBS.length][];
-            for (int i = 0; i < LIBS.length; i++) {
-                try (var in = NativeLibrary.class.getResourceAsStream(JAR_DIR + LIBS[i])) {
-                    if (in == null) return null;
-                    bytes[i] = in.readAllBytes();
-                }
-                md.update(bytes[i]);
+            String listText;
+            try (var in = NativeLibrary.class.getResourceAsStream(JAR_DIR + LIST)) {
+                if (in == null) return null;
+                listText = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             }
-            String id = BindingsVersion.COMMIT.substring(0, 12) + "-" + java.util.HexFormat.of().formatHex(md.digest()).substring(0, 12);
+            List<Packaged> files = parseList(listText);
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            String id = BindingsVersion.COMMIT.substring(0, 12) + "-"
+                    + java.util.HexFormat.of().formatHex(md.digest(listText.getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 12);
             String cache = System.getenv("JLENS_CACHE");
             Path root = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "jlens");
             Path dir = root.resolve("natives").resolve(id);
-            if (Files.isRegularFile(dir.resolve("libjlens-llama.so.0"))) return dir;
+            if (Files.isDirectory(dir)) return dir; // only ever created complete (atomic rename below)
             Files.createDirectories(dir.getParent());
             Path tmp = Files.createTempDirectory(dir.getParent(), "." + id + ".");
-            for (int i = 0; i < LIBS.length; i++) Files.write(tmp.resolve(LIBS[i]), bytes[i]);
             try {
-                Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-                // another process extracted it first: use theirs
-                for (String l : LIBS) Files.deleteIfExists(tmp.resolve(l));
-                Files.deleteIfExists(tmp);
+                for (Packaged f : files) {
+                    try (var in = NativeLibrary.class.getResourceAsStream(JAR_DIR + f.name())) {
+                        if (in == null) throw new LlamaException("the jar lists " + f.name() + " in " + LIST + " but does not contain it: a broken jlens jar", null);
+                        md.reset();
+                        try (var out = new java.security.DigestOutputStream(Files.newOutputStream(tmp.resolve(f.name())), md)) {
+                            in.transferTo(out);
+                        }
+                    }
+                    String got = java.util.HexFormat.of().formatHex(md.digest());
+                    if (!got.equals(f.sha256()))
+                        throw new LlamaException("packaged " + f.name() + " has SHA-256 " + got + ", the jar's list says " + f.sha256() + ": a broken jlens jar", null);
+                }
+                try {
+                    Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                    // another process extracted it first: use theirs
+                }
+            } finally {
+                deleteTree(tmp);
             }
             return dir;
         } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
@@ -134,12 +188,34 @@ public final class NativeLibrary {
         }
     }
 
-    private static Path checkDir(Path dir, String source) {
+    private static void deleteTree(Path tmp) throws java.io.IOException {
+        if (!Files.exists(tmp)) return;
+        try (var s = Files.list(tmp)) {
+            for (Path f : s.toList()) Files.deleteIfExists(f);
+        }
+        Files.deleteIfExists(tmp);
+    }
+
+    /** The CPU backend modules of a portable build in {@code dir}, sorted by name (empty for a native build). */
+    static List<String> cpuModules(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.map(f -> f.getFileName().toString()).filter(n -> CPU_MODULE.matcher(n).matches()).sorted().toList();
+        } catch (java.io.IOException e) {
+            throw new LlamaException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    static Path checkDir(Path dir, String source) {
+        if (!Files.isDirectory(dir)) throw new LlamaException(source + " points to " + dir + ", which is not a folder: run scripts/build-native.sh or fix the path", null);
         for (String lib : LIBS) {
             if (!Files.isRegularFile(dir.resolve(lib))) {
                 throw new LlamaException(source + " points to " + dir + ", which has no " + lib
                         + ": run scripts/build-native.sh or fix the path", null);
             }
+        }
+        if (!Files.isRegularFile(dir.resolve(LINKED_CPU)) && cpuModules(dir).isEmpty()) {
+            throw new LlamaException(source + " points to " + dir + ", which has no CPU backend (neither " + LINKED_CPU
+                    + " nor libggml-cpu-<variant>.so modules): an incomplete build; run scripts/build-native.sh", null);
         }
         return dir.toAbsolutePath();
     }
@@ -147,7 +223,10 @@ public final class NativeLibrary {
     private static NativeLibrary doLoad(Path dir) {
         Arena arena = Arena.ofShared(); // never closed: the libraries live as long as the process
         SymbolLookup lookup = null;
-        for (String lib : LIBS) {
+        List<String> libs = new ArrayList<>(List.of(LIBS));
+        boolean linkedCpu = Files.isRegularFile(dir.resolve(LINKED_CPU));
+        if (linkedCpu) libs.add(1, LINKED_CPU);
+        for (String lib : libs) {
             Path p = dir.resolve(lib);
             SymbolLookup one;
             try {
@@ -167,10 +246,37 @@ public final class NativeLibrary {
             throw new LlamaException("the library in " + dir + " lacks ggml_commit/ggml_version: not the pinned llama.cpp", e);
         }
         checkVersion(dir, commit);
-        LlamaH.llama_backend_init();
         MemorySegment logCb = ggml_log_callback.allocate(NativeLibrary::onLog, arena);
         LlamaH.llama_log_set(logCb, MemorySegment.NULL);
-        return new NativeLibrary(dir, commit, version, arena);
+        if (!linkedCpu) {
+            // portable build: ggml scores every libggml-<backend>-*.so in the folder and loads the best per backend
+            try (Arena a = Arena.ofConfined()) {
+                LlamaH.ggml_backend_load_all_from_path(a.allocateFrom(dir.toString()));
+            }
+        }
+        if (LlamaH.ggml_backend_dev_by_type(LlamaH.GGML_BACKEND_DEVICE_TYPE_CPU()).equals(MemorySegment.NULL)) {
+            throw new LlamaException("no CPU backend could be loaded from " + dir + " (modules there: " + cpuModules(dir)
+                    + "): none of them runs on this CPU, or they were built from another llama.cpp", null);
+        }
+        Path cpu = mappedFrom(dir, linkedCpu ? java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(LINKED_CPU) + "(\\.[0-9.]+)?") : CPU_MODULE);
+        LlamaH.llama_backend_init();
+        return new NativeLibrary(dir, commit, version, cpu, arena);
+    }
+
+    /** The file from {@code dir} whose name matches {@code name} that this process has mapped (null if none is). */
+    static Path mappedFrom(Path dir, java.util.regex.Pattern name) {
+        try {
+            Path real = dir.toRealPath();
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash < 0) continue;
+                Path f = Path.of(line.substring(slash));
+                if (real.equals(f.getParent()) && name.matcher(f.getFileName().toString()).matches()) return f;
+            }
+            return null;
+        } catch (java.io.IOException e) {
+            return null; // informational only
+        }
     }
 
     /** The loaded ggml must come from the commit the bindings were generated from (struct layouts depend on it). */

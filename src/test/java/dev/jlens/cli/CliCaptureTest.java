@@ -45,6 +45,18 @@ class CliCaptureTest {
     }
 
     @Test
+    void nativesNamesTheFolderAndTheCpuVariantRunning() {
+        CliRunner.Run r = run("natives");
+        assertEquals(0, r.code(), r.err());
+        dev.jlens.llama.NativeLibrary lib = dev.jlens.llama.NativeLibrary.load();
+        assertTrue(r.out().contains("folder        " + lib.directory()), r.out());
+        assertTrue(r.out().contains("(commit " + lib.ggmlCommit() + ")"), r.out());
+        String file = lib.cpuBackend().getFileName().toString();
+        String variant = file.startsWith("libggml-cpu-") ? file.substring(12, file.length() - 3) : "native";
+        assertTrue(r.out().contains("cpu backend   " + variant + " (" + lib.cpuBackend() + ")"), r.out());
+    }
+
+    @Test
     void infoOnACorruptFileExitsWithTwoAndNamesTheFile() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});

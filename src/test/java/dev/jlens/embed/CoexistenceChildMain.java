@@ -47,6 +47,15 @@ public final class CoexistenceChildMain {
         String maps = Files.readString(Path.of("/proc/self/maps"));
         System.out.println("other_mapped=" + maps.contains(Path.of(args[0]).toRealPath().resolve("libggml-base.so.0").toString().replace(".so.0", ".so")));
         System.out.println("jlens_mapped=" + maps.contains("libjlens-ggml-base.so"));
+        // the CPU backend modules: the other's and jlens', each from its own folder (on an AVX2 machine both are
+        // libggml-cpu-haswell.so: same file name, two objects)
+        java.util.Set<String> modules = new java.util.TreeSet<>();
+        for (String line : maps.split("\n")) {
+            int slash = line.indexOf('/');
+            if (slash >= 0 && line.substring(slash).matches(".*/libggml-cpu[^/]*\\.so")) modules.add(line.substring(slash));
+        }
+        System.out.println("cpu_modules=" + String.join(",", modules));
+        System.out.println("jlens_cpu=" + lib.cpuBackend());
         System.out.println("done");
     }
 }

@@ -22,7 +22,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Two different ggml builds in one JVM, both used: a second ggml with upstream library names and other
  * build options (scripts/build-other-ggml.sh, run by scripts/test.sh) is loaded first, as another wrapper
- * in the same application would load it; then jlens loads its own build and captures. jlens' libraries have
+ * in the same application would load it, with its CPU backend as a module like a llama.cpp release
+ * (libggml-cpu-haswell.so on an AVX2 machine, the same file name jlens' portable build then loads from its own
+ * folder); then jlens loads its own build and captures. jlens' libraries have
  * their own SONAMEs (libjlens-*.so.0), so the dynamic loader cannot resolve jlens' DT_NEEDED entries against
  * the other build (it would with upstream names: a DT_NEEDED name matches any loaded object's SONAME).
  * Runs in a child JVM so the other build really is loaded before jlens' natives.
@@ -62,5 +64,15 @@ class NativeCoexistenceTest {
         assertEquals("true", kv.get("other_mapped"), out);
         assertEquals("true", kv.get("jlens_mapped"), out);
         assertTrue(out.contains("\ndone"), out);
+        // two CPU backend modules mapped, one from each build's folder; where both builds chose the same variant
+        // (haswell on an AVX2 machine), two files of the same name are two separate objects
+        Path jlensCpu = Path.of(kv.get("jlens_cpu"));
+        List<Path> modules = java.util.Arrays.stream(kv.get("cpu_modules").split(",")).map(Path::of).toList();
+        assertEquals(2, modules.size(), "CPU modules mapped: " + modules);
+        assertTrue(modules.contains(jlensCpu), modules + " vs " + jlensCpu);
+        Path theirs = modules.stream().filter(m -> !m.equals(jlensCpu)).findFirst().orElseThrow();
+        assertEquals(other.toRealPath(), theirs.getParent(), "the other build's CPU module comes from its folder");
+        if (jlensCpu.getFileName().toString().equals("libggml-cpu-haswell.so"))
+            assertEquals(jlensCpu.getFileName(), theirs.getFileName(), "both builds run libggml-cpu-haswell.so here");
     }
 }
