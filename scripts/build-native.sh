@@ -3,7 +3,7 @@
 # outside the clone (keyed by llama.cpp commit + flags), and installs the libraries into native/lib.
 # Portable by default (what the jar carries): no -march=native, ggml's CPU backend as one module per x86
 # feature level (libggml-cpu-<variant>.so), the best one for the running CPU loaded at run time.
-# --native builds one linked CPU backend for this machine only (-march=native) instead.
+# --native builds one linked CPU backend for this machine only (-march=native) instead; so does --cuda.
 # Usage: scripts/build-native.sh [--cuda] [--native] [--bench-tools]
 # Environment: JLENS_NATIVE_OUT (install folder, default native/lib), JLENS_CUDA_ARCHS (with --cuda),
 # CUDACXX (nvcc to use; /usr/local/cuda/bin/nvcc is tried when nvcc is not on PATH).
@@ -22,6 +22,11 @@ for a in "$@"; do
     *) die "unknown option $a" ;;
   esac
 done
+# A CUDA build is made on and for its GPU machine: the linked layout (one CPU backend for that machine, linked
+# in, + libjlens-ggml-cuda), the configuration the GPU tests pass with on an H200. The portable layout with
+# ggml's libggml-cuda.so module crashed there loading a CPU model once the CUDA module was loaded (README,
+# "Building with CUDA"), so it is not what --cuda builds.
+if [[ " ${flags[*]} " == *JLENS_CUDA=ON* ]]; then flags=("${flags[@]/-DJLENS_PORTABLE=ON/-DJLENS_PORTABLE=OFF}"); fi
 "$JLENS_ROOT/scripts/fetch-llama.sh" >&2
 commit=$(pin commit)
 # keyed by our CMakeLists.txt too: a change there (e.g. library names) must not reuse an old build
