@@ -164,6 +164,7 @@ done
   echo "memory=$(free -g | awk '/^Mem:/ {print $2 " GiB total, " $7 " GiB available"}')"
   echo "jdk=$("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | tr -d '"')"
   echo "llama_commit=$(pin commit)"
+  echo "cpu_backend=$(cli natives 2>/dev/null | sed -n 's/^cpu backend *//p')"
   echo "threads=$T"
   echo "load_start=$load_start"
   echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -160,6 +160,7 @@ public final class BenchReport {
         row(md, "memory", env.getProperty("memory", "?"));
         row(md, "JDK", env.getProperty("jdk", "?"));
         row(md, "llama.cpp commit", env.getProperty("llama_commit", "?"));
+        row(md, "llama.cpp CPU backend (variant chosen at run time; `native` = a -march=native build)", env.getProperty("cpu_backend", "? (not recorded)"));
         row(md, "threads used", env.getProperty("threads", "?"));
         row(md, "load average at start", env.getProperty("load_start", "?"));
         row(md, "load average at end", env.getProperty("load_end", "?"));

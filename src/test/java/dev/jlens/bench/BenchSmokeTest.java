@@ -63,7 +63,7 @@ class BenchSmokeTest {
         Bench.main(new String[] {"report", "results=" + res, "out=" + md});
         String doc = Files.readString(md);
         for (String s : new String[] {"## Targets", "capture >= 2.2x", "callback overhead <= 2%", "Vector >= 1.0x ggml", "peak RSS <= 4.0 GiB",
-                "llama-bench result missing", "vector / ggml (median pair)", "calibrated to the model's layer-12 residual", "written between"}) {
+                "llama-bench result missing", "vector / ggml (median pair)", "calibrated to the model's layer-12 residual", "written between", "llama.cpp CPU backend"}) {
             assertTrue(doc.contains(s), "report lacks '" + s + "':\n" + doc);
         }
     }
