@@ -45,7 +45,7 @@ public final class NativeLibrary {
     static final java.util.regex.Pattern CPU_MODULE = java.util.regex.Pattern.compile("libggml-cpu(-[A-Za-z0-9_.]+)?\\.so");
     /** The jar's list of packaged files: "sha256  name" per line, written by scripts/build-native.sh. */
     static final String LIST = "natives.list";
-    private static final String JAR_DIR = "/dev/jlens/natives/linux-x86_64/";
+    static final String JAR_DIR = "/dev/jlens/natives/linux-x86_64/";
     private static final System.Logger NATIVE_LOG = System.getLogger("dev.jlens.llama.native");
 
     private static final Object LOCK = new Object();
@@ -139,12 +139,24 @@ public final class NativeLibrary {
         return out;
     }
 
-    /**
-     * Extracts the packaged libraries (if this jar has them) into a per-version cache folder, atomically: each
-     * file is checked against its SHA-256 from the list, the folder is named by the list's hash, written under
-     * a temporary name and renamed, so a reader never sees half a folder and two processes may race.
-     */
+    /** The cache root for extracted libraries: {@code $JLENS_CACHE}, else {@code ~/.cache/jlens}. */
+    static Path cacheRoot() {
+        String cache = System.getenv("JLENS_CACHE");
+        return cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "jlens");
+    }
+
     static Path extractFromJar() {
+        return extractFromJar(cacheRoot());
+    }
+
+    /**
+     * Extracts the packaged libraries (if this jar has them) into {@code root/natives/<commit>-<hash of the list>},
+     * atomically: each file is checked against its SHA-256 from the list while it is written into a temporary
+     * folder, which is then renamed, so a reader never sees half a folder and processes may race (the loser uses
+     * the winner's folder). A folder that lacks a listed file (damaged by hand) is replaced. Returns null when
+     * this jar carries no libraries.
+     */
+    static Path extractFromJar(Path root) {
         try {
             String listText;
             try (var in = NativeLibrary.class.getResourceAsStream(JAR_DIR + LIST)) {
@@ -155,10 +167,8 @@ public final class NativeLibrary {
             var md = java.security.MessageDigest.getInstance("SHA-256");
             String id = BindingsVersion.COMMIT.substring(0, 12) + "-"
                     + java.util.HexFormat.of().formatHex(md.digest(listText.getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(0, 12);
-            String cache = System.getenv("JLENS_CACHE");
-            Path root = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "jlens");
             Path dir = root.resolve("natives").resolve(id);
-            if (Files.isDirectory(dir)) return dir; // only ever created complete (atomic rename below)
+            if (complete(dir, files)) return dir;
             Files.createDirectories(dir.getParent());
             Path tmp = Files.createTempDirectory(dir.getParent(), "." + id + ".");
             try {
@@ -174,18 +184,38 @@ public final class NativeLibrary {
                     if (!got.equals(f.sha256()))
                         throw new LlamaException("packaged " + f.name() + " has SHA-256 " + got + ", the jar's list says " + f.sha256() + ": a broken jlens jar", null);
                 }
+                if (Files.isDirectory(dir) && !complete(dir, files)) {
+                    // damaged: move it out of the way (a rename, so a racing reader never sees it half deleted)
+                    Path old = dir.resolveSibling("." + id + ".damaged." + ProcessHandle.current().pid() + "." + System.nanoTime());
+                    try {
+                        Files.move(dir, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        // another process moved it first
+                    }
+                    deleteTree(old);
+                }
                 try {
                     Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-                    // another process extracted it first: use theirs
+                } catch (java.nio.file.FileSystemException e) {
+                    // rename(2) onto a folder another process completed meanwhile fails with ENOTEMPTY, which Java
+                    // reports as a plain FileSystemException: use theirs
+                    if (!complete(dir, files)) throw e;
                 }
             } finally {
                 deleteTree(tmp);
             }
+            if (!complete(dir, files)) throw new LlamaException("cannot extract the packaged llama.cpp libraries into " + dir + ": it is incomplete after extraction", null);
             return dir;
         } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
             throw new LlamaException("cannot extract the packaged llama.cpp libraries: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code dir} holds every listed file (extraction only ever renames complete folders into place). */
+    private static boolean complete(Path dir, List<Packaged> files) {
+        if (!Files.isDirectory(dir)) return false;
+        for (Packaged f : files) if (!Files.isRegularFile(dir.resolve(f.name()))) return false;
+        return true;
     }
 
     private static void deleteTree(Path tmp) throws java.io.IOException {
