@@ -146,7 +146,18 @@ public final class NativeLibrary {
     }
 
     static Path extractFromJar() {
+        String unsupported = unsupportedPlatform(System.getProperty("os.name"), System.getProperty("os.arch"));
+        if (unsupported != null && NativeLibrary.class.getResource(JAR_DIR + LIST) != null) throw new LlamaException(unsupported, null);
         return extractFromJar(cacheRoot());
+    }
+
+    /** Why the packaged linux-x86_64 libraries cannot run on this OS/architecture, or null when they can. */
+    static String unsupportedPlatform(String osName, String osArch) {
+        boolean linux = osName != null && osName.toLowerCase(java.util.Locale.ROOT).startsWith("linux");
+        boolean x64 = "amd64".equals(osArch) || "x86_64".equals(osArch);
+        if (linux && x64) return null;
+        return "the jlens jar carries llama.cpp for linux-x86_64 only, this is " + osName + "/" + osArch
+                + ": build it here with scripts/build-native.sh and point -Djlens.native.dir (or JLENS_NATIVE_DIR) at the result";
     }
 
     /**

@@ -92,4 +92,15 @@ class NativeExtractionTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void anotherPlatformGetsAClearMessageInsteadOfADlopenError() {
+        assertNull(NativeLibrary.unsupportedPlatform("Linux", "amd64"));
+        assertNull(NativeLibrary.unsupportedPlatform("Linux", "x86_64"));
+        for (String[] p : new String[][] {{"Linux", "aarch64"}, {"Mac OS X", "aarch64"}, {"Windows 11", "amd64"}}) {
+            String m = NativeLibrary.unsupportedPlatform(p[0], p[1]);
+            assertNotNull(m, p[0] + "/" + p[1]);
+            assertTrue(m.contains("linux-x86_64 only") && m.contains(p[0] + "/" + p[1]) && m.contains("jlens.native.dir"), m);
+        }
+    }
 }
