@@ -234,15 +234,9 @@ public final class Bench {
             double[] secs = new double[runs];
             for (int i = 0; i < runs; i++) secs[i] = timeEncode(enc, x, tokens);
             double flop = 2.0 * tokens * sae.dIn() * sae.dSae();
-            Map<String, Object> res = new LinkedHashMap<>();
-            res.put("sae", saePath.toString());
+            Map<String, Object> res = encodeRun(saePath, sae, tokens, threads);
             res.put("kind", kind);
             res.put("backend", enc instanceof dev.jlens.sae.GgmlSaeEncoder g ? g.backend() : "java");
-            res.put("weights", sae.wEnc().format().name());
-            res.put("d_in", sae.dIn());
-            res.put("d_sae", sae.dSae());
-            res.put("tokens", tokens);
-            res.put("threads", threads);
             res.put("tile", tile);
             res.put("mean_l0", (double) warm.nnz() / tokens);
             res.put("seconds_runs", secs);
@@ -251,6 +245,18 @@ public final class Bench {
             res.put("weight_bytes", (long) sae.dIn() * sae.dSae() * sae.wEnc().format().bytes);
             return res;
         }
+    }
+
+    /** The fields every encode result starts with: which SAE, its shape and weight format, tokens and threads. */
+    static Map<String, Object> encodeRun(Path saePath, Sae sae, int tokens, int threads) {
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("sae", saePath.toString());
+        res.put("weights", sae.wEnc().format().name());
+        res.put("d_in", sae.dIn());
+        res.put("d_sae", sae.dSae());
+        res.put("tokens", tokens);
+        res.put("threads", threads);
+        return res;
     }
 
     /**
@@ -273,13 +279,7 @@ public final class Bench {
                 ratio[i] = g[i] / v[i]; // > 1: the vector encoder is faster
             }
             double flop = 2.0 * tokens * sae.dIn() * sae.dSae();
-            Map<String, Object> res = new LinkedHashMap<>();
-            res.put("sae", saePath.toString());
-            res.put("weights", sae.wEnc().format().name());
-            res.put("d_in", sae.dIn());
-            res.put("d_sae", sae.dSae());
-            res.put("tokens", tokens);
-            res.put("threads", threads);
+            Map<String, Object> res = encodeRun(saePath, sae, tokens, threads);
             res.put("vector_seconds_runs", v);
             res.put("ggml_seconds_runs", g);
             res.put("vector_gflops", flop / median(v) / 1e9);

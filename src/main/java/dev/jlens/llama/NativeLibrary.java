@@ -114,7 +114,7 @@ public final class NativeLibrary {
         while (p != null) {
             Path cand = p.resolve("native/lib");
             tried.add(cand.toString());
-            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) return checkDir(cand, cand.toString());
+            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) return checkDir(cand, "the build folder above the working directory");
             p = p.getParent();
         }
         Path extracted = extractFromJar();
