@@ -1,12 +1,28 @@
 package dev.jlens.cli;
 
 import dev.jlens.api.Experiment;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 
 /** The experiment's options, shared by `france` and the analysis subcommands. */
 final class ExperimentOptions {
+    /** ggml's GGML_MAX_N_THREADS: its thread pool has room for no more (10000 threads segfaulted in llama.cpp). */
+    static final int GGML_MAX_THREADS = 512;
+    /** llama.cpp's most sequences per batch (LLAMA_MAX_SEQ). */
+    static final int MAX_SEQS = 256;
+
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
+
+    @Option(names = "--seqs", defaultValue = "64", description = "most prompts per batch, 1..256")
+    void setSeqs(int n) { seqs = checkSeqs(mixee, n); }
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores; at most 4 x the cores, 512 in all)")
+    void setThreads(int n) { threads = checkThreads(mixee, n); }
+
     @Option(names = "--target", description = "target (concept) prompts, .jsonl with facets or .txt (default: the shipped France set)") Path target;
     @Option(names = "--control", description = "control (neutral) prompts (default: the shipped neutral set)") Path control;
     @Option(names = "--layer", defaultValue = "12", description = "layer (default ${DEFAULT-VALUE})") int layer;
@@ -21,8 +37,8 @@ final class ExperimentOptions {
     @Option(names = "--seed", defaultValue = "1234") long seed;
     @Option(names = "--encoder", defaultValue = "auto", description = "auto | vector | ggml | ggml-gpu | scalar") String encoder;
     @Option(names = "--ctx", defaultValue = "2048", description = "context size = most tokens per batch") int ctx;
-    @Option(names = "--seqs", defaultValue = "64", description = "most prompts per batch") int seqs;
-    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)") int threads;
+    int seqs;
+    int threads;
     @Option(names = "--gpu-capture", description = "capture with blocks 0..layer on the GPU (needs a CUDA build and a GPU)") boolean gpuCapture;
     @Option(names = "--cache", description = "cache folder for activations and aggregates (default: runs/cache)") Path cache;
 
@@ -35,6 +51,25 @@ final class ExperimentOptions {
                 .gpuCapture(gpuCapture).cacheDir(cache != null ? cache : Path.of("runs", "cache")).build();
     }
 
-    /** --threads, 0 (or less) meaning all cores. */
+    /** --threads, 0 meaning all cores. */
     int threads() { return threads > 0 ? threads : Runtime.getRuntime().availableProcessors(); }
+
+    /** Most --threads: 4 x the available processors (more only slows ggml's barrier), never above ggml's 512. */
+    static int maxThreads() { return Math.min(GGML_MAX_THREADS, 4 * Runtime.getRuntime().availableProcessors()); }
+
+    /** --threads as given, checked while the command line is parsed (exit 2 before any work). */
+    static int checkThreads(CommandSpec spec, int n) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (n < 0 || n > maxThreads()) {
+            throw new ParameterException(spec.commandLine(), "--threads must be 0 (all " + cores + " cores) or 1.." + maxThreads()
+                    + " (4 x the available processors, at most " + GGML_MAX_THREADS + "), got " + n);
+        }
+        return n;
+    }
+
+    /** --seqs as given, checked while the command line is parsed (the message names the value the user typed). */
+    static int checkSeqs(CommandSpec spec, int n) {
+        if (n < 1 || n > MAX_SEQS) throw new ParameterException(spec.commandLine(), "--seqs (prompts per batch) must be in [1, " + MAX_SEQS + "], got " + n);
+        return n;
+    }
 }

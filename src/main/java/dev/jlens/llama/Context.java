@@ -40,7 +40,8 @@ public final class Context implements AutoCloseable {
             if (nSeqMax < 1 || nSeqMax > 256) throw new IllegalArgumentException("nSeqMax must be in [1, 256], got " + nSeqMax);
             // llama.cpp reserves max(n_outputs, n_seq_max) output rows and GGML_ASSERTs that this fits n_batch (= nCtx)
             if (nSeqMax > nCtx) throw new IllegalArgumentException("nSeqMax (" + nSeqMax + ") must not exceed nCtx (" + nCtx + ")");
-            if (nThreads < 1) throw new IllegalArgumentException("nThreads must be >= 1, got " + nThreads);
+            // ggml's CPU thread pool has room for GGML_MAX_N_THREADS (512); 10000 segfaulted
+            if (nThreads < 1 || nThreads > 512) throw new IllegalArgumentException("nThreads must be in [1, 512] (ggml's GGML_MAX_N_THREADS), got " + nThreads);
         }
 
         public static Params defaults() {
