@@ -67,6 +67,12 @@ public final class SparseCodes {
     /** Position of token t's first pair in the flat arrays (for allocation-free loops). */
     public long offset(int t) { return offsets[t]; }
 
+    /** The feature of the pair at flat position i (see {@link #offset}). */
+    public int indexAt(long i) { return indices[(int) i]; }
+
+    /** The value of the pair at flat position i (see {@link #offset}). */
+    public float valueAt(long i) { return values[(int) i]; }
+
     int[] flatIndices() { return indices; }
 
     float[] flatValues() { return values; }

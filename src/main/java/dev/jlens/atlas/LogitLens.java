@@ -1,0 +1,146 @@
+package dev.jlens.atlas;
+
+import dev.jlens.formats.FormatException;
+import dev.jlens.formats.GgufFile;
+import dev.jlens.kernels.Kernels;
+import dev.jlens.llama.RowDequantizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * The logit lens of SAE features: which output tokens a feature's decoder direction promotes and suppresses.
+ * Gemma ties its unembedding to {@code token_embd}; following TransformerLens as SAEDashboard runs it for
+ * Neuronpedia ({@code fold_ln=True}, {@code center_unembed=True}), the final RMSNorm weight
+ * ({@code output_norm.weight}, stored with Gemma's +1 already applied) is folded into the unembedding and the
+ * unembedding is centred over the vocabulary: logit(f, v) = (W_dec[f] * g) . E[v] - mean_v' (W_dec[f] * g) . E[v'].
+ * Gemma 2's final logit soft-capping is not applied (it is monotonic and TransformerLens's W_U omits it too).
+ * The embedding matrix is dequantised chunk by chunk with ggml's own {@code to_float}, so any quant type works
+ * and memory stays at one chunk.
+ */
+public final class LogitLens {
+    /** The convention, as recorded in atlas.json. */
+    public static final String CONVENTION = "W_dec[f] * output_norm.weight, dotted with token_embd rows, minus its mean over the vocabulary "
+            + "(TransformerLens fold_ln + center_unembed; no final soft-capping)";
+
+    /** One token and its (centred) logit contribution. */
+    public record Entry(int token, float value) {}
+
+    /** The promoted (descending) and suppressed (ascending) tokens of one feature. */
+    public record Lists(List<Entry> positive, List<Entry> negative) {}
+
+    private static final int VOCAB_CHUNK = 1024;
+
+    private final GgufFile gguf;
+    private final GgufFile.TensorInfo embd;
+    private final float[] norm;
+    private final int dModel;
+    private final int vocab;
+    private final Kernels kernels;
+
+    public LogitLens(GgufFile gguf, Kernels kernels) throws FormatException {
+        this.gguf = gguf;
+        this.kernels = kernels;
+        this.embd = gguf.requireTensor("token_embd.weight");
+        GgufFile.TensorInfo n = gguf.requireTensor("output_norm.weight");
+        long[] ne = embd.ne();
+        if (ne.length != 2) throw new FormatException(gguf.file(), embd.name(), "expected 2 dimensions, got " + ne.length);
+        this.dModel = Math.toIntExact(ne[0]);
+        this.vocab = Math.toIntExact(ne[1]);
+        this.norm = gguf.readF32(n);
+        if (norm.length != dModel) throw new FormatException(gguf.file(), n.name(), "length " + norm.length + ", token_embd has d_model " + dModel);
+    }
+
+    public int dModel() { return dModel; }
+    public int vocab() { return vocab; }
+
+    /**
+     * The {@code k} most promoted and most suppressed tokens of each feature. {@code direction.apply(i)} gives
+     * feature i's decoder row (length d_model) for i in [0, count). Ties rank the lower token id first.
+     */
+    public List<Lists> compute(int count, IntFunction<float[]> direction, int k) {
+        if (k < 1) throw new IllegalArgumentException("k must be >= 1");
+        RowDequantizer dq = RowDequantizer.of(embd.type());
+        long rowBytes = embd.type().rowBytes(dModel);
+        float[] chunk = new float[VOCAB_CHUNK * dModel];
+        // the mean embedding row (double accumulation, one pass)
+        double[] meanAcc = new double[dModel];
+        for (int v0 = 0; v0 < vocab; v0 += VOCAB_CHUNK) {
+            int rows = Math.min(VOCAB_CHUNK, vocab - v0);
+            dq.dequantize(gguf.data(embd).asSlice(v0 * rowBytes, rows * rowBytes), rows, dModel, chunk);
+            for (int r = 0; r < rows; r++) for (int d = 0; d < dModel; d++) meanAcc[d] += chunk[r * dModel + d];
+        }
+        float[] mean = new float[dModel];
+        for (int d = 0; d < dModel; d++) mean[d] = (float) (meanAcc[d] / vocab);
+
+        int block = Math.max(1, Math.min(count, (64 << 20) / (4 * dModel) / 4)); // ~16 MB of directions per block
+        List<Lists> out = new ArrayList<>(count);
+        float[] row = new float[dModel];
+        for (int f0 = 0; f0 < count; f0 += block) {
+            int nf = Math.min(block, count - f0);
+            float[][] u = new float[nf][];
+            float[] offset = new float[nf];
+            Top[] pos = new Top[nf], neg = new Top[nf];
+            for (int i = 0; i < nf; i++) {
+                float[] w = direction.apply(f0 + i);
+                if (w.length != dModel) throw new IllegalArgumentException("direction " + (f0 + i) + " has length " + w.length + ", d_model is " + dModel);
+                u[i] = new float[dModel];
+                for (int d = 0; d < dModel; d++) u[i][d] = w[d] * norm[d];
+                offset[i] = kernels.dot(u[i], mean, dModel);
+                pos[i] = new Top(k);
+                neg[i] = new Top(k);
+            }
+            for (int v0 = 0; v0 < vocab; v0 += VOCAB_CHUNK) {
+                int rows = Math.min(VOCAB_CHUNK, vocab - v0);
+                dq.dequantize(gguf.data(embd).asSlice(v0 * rowBytes, rows * rowBytes), rows, dModel, chunk);
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(chunk, r * dModel, row, 0, dModel);
+                    for (int i = 0; i < nf; i++) {
+                        float logit = kernels.dot(u[i], row, dModel) - offset[i];
+                        pos[i].offer(v0 + r, logit);
+                        neg[i].offer(v0 + r, -logit);
+                    }
+                }
+            }
+            for (int i = 0; i < nf; i++) {
+                List<Entry> n = new ArrayList<>();
+                for (Entry e : neg[i].sorted()) n.add(new Entry(e.token(), -e.value()));
+                out.add(new Lists(pos[i].sorted(), n));
+            }
+        }
+        return out;
+    }
+
+    /** The k largest (value desc, token asc). */
+    private static final class Top {
+        final int[] tok;
+        final float[] val;
+        int n;
+
+        Top(int k) {
+            tok = new int[k];
+            val = new float[k];
+        }
+
+        void offer(int t, float v) {
+            int k = tok.length;
+            if (n == k && !(v > val[k - 1])) return; // tokens arrive ascending, so an equal value ranks after
+            int i = n == k ? k - 1 : n;
+            while (i > 0 && v > val[i - 1]) {
+                tok[i] = tok[i - 1];
+                val[i] = val[i - 1];
+                i--;
+            }
+            tok[i] = t;
+            val[i] = v;
+            if (n < k) n++;
+        }
+
+        List<Entry> sorted() {
+            List<Entry> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) l.add(new Entry(tok[i], val[i]));
+            return l;
+        }
+    }
+}
