@@ -10,13 +10,16 @@ package dev.jlens.analysis;
  * @param fireRateControl fraction of control prompts with activation {@code > 0}
  * @param selectivity meanTarget / (meanTarget + meanControl), 0 when both means are 0
  * @param auroc Mann-Whitney U / (n_target n_control), ties counted 1/2
- * @param pValue two-sided permutation p-value of the difference of means, (count + 1) / (n_perm + 1)
- * @param qValue Benjamini-Hochberg adjusted p-value over all tested features
+ * @param pValue two-sided Mann-Whitney U p-value ({@link MannWhitney}; exact without ties in small samples,
+ *               tie-corrected normal approximation otherwise)
+ * @param qValue Benjamini-Hochberg adjusted {@code pValue} over all tested features
  * @param effectSize Cohen's d: (meanTarget - meanControl) / pooled SD
+ * @param permutationPValue the check: two-sided permutation p-value of the difference of means,
+ *                          (count + 1) / (n_perm + 1), never below 1 / (n_perm + 1)
  */
 public record FeatureContrast(int feature, double meanTarget, double meanControl, double fireRateTarget,
                               double fireRateControl, double selectivity, double auroc, double pValue,
-                              double qValue, double effectSize) {
+                              double qValue, double effectSize, double permutationPValue) {
     public FeatureContrast {
         if (feature < 0) throw new IllegalArgumentException("feature must be >= 0, got " + feature);
         checkUnit("fireRateTarget", fireRateTarget);
@@ -25,6 +28,7 @@ public record FeatureContrast(int feature, double meanTarget, double meanControl
         checkUnit("auroc", auroc);
         checkUnit("pValue", pValue);
         checkUnit("qValue", qValue);
+        checkUnit("permutationPValue", permutationPValue);
         if (!Double.isFinite(meanTarget) || !Double.isFinite(meanControl)) {
             throw new IllegalArgumentException("feature " + feature + ": non-finite mean " + meanTarget + " / " + meanControl);
         }

@@ -118,6 +118,13 @@ class ContrastStatsTest {
         assertEquals(0.5, f9.meanControl(), 1e-15);          // (1.5 + 0.5 + 0 + 0) / 4
         assertEquals(0.0, f9.selectivity(), 0);
         assertTrue(f9.effectSize() < 0);
+        // Mann-Whitney with the tie correction (scipy.stats.mannwhitneyu(t, c, method="asymptotic")):
+        // feature 3: [2,0,4,2] vs [0,1,0,0]; feature 9: [0,0,0,0] vs [1.5,0.5,0,0]
+        assertEquals(0.12154795634938084, f3.pValue(), 1e-12 * f3.pValue());
+        assertEquals(0.18587673236587587, f9.pValue(), 1e-12 * f9.pValue());
+        // two tested features: q = BH of the two p-values (0.1215 * 2 / 1 > 0.1859 * 2 / 2, so both get 0.1859)
+        assertEquals(0.18587673236587587, f3.qValue(), 1e-12);
+        assertEquals(0.18587673236587587, f9.qValue(), 1e-12);
         for (FeatureContrast f : stats) {
             assertTrue(f.qValue() >= f.pValue(), "BH never lowers a p-value");
         }
@@ -137,6 +144,7 @@ class ContrastStatsTest {
             t.add(p(i, i < 10 ? Label.TARGET : Label.CONTROL, new int[] {7}, new float[] {1 + (i % 5)}));
         }
         FeatureContrast f = ContrastStats.compute(t, new ContrastStats.Options(500, 3)).get(0);
+        assertEquals(1.0, f.permutationPValue(), 0);
         assertEquals(1.0, f.pValue(), 0);
         assertEquals(0.5, f.auroc(), 0);
         assertEquals(0.0, f.effectSize(), 1e-12);
@@ -152,7 +160,9 @@ class ContrastStatsTest {
         // only 2 of C(40,20) ~ 1.4e11 labelings are as extreme: with 2000 draws none is, p = 1 / 2001
         int nPerm = 2000;
         FeatureContrast f = ContrastStats.compute(t, new ContrastStats.Options(nPerm, 9)).get(0);
-        assertEquals(1.0 / (nPerm + 1), f.pValue(), 1e-15);
+        assertEquals(1.0 / (nPerm + 1), f.permutationPValue(), 1e-15);
+        // the rank test has no such floor: scipy.stats.mannwhitneyu(20 distinct values, 20 zeros, method="asymptotic")
+        assertEquals(8.006545033944715e-09, f.pValue(), 1e-12 * f.pValue());
         assertEquals(1.0, f.auroc(), 0);
         assertEquals(1.0, f.selectivity(), 0);
         assertEquals(1.0, f.fireRateTarget(), 0);
@@ -169,7 +179,9 @@ class ContrastStatsTest {
             t.add(p(i, i < 3 ? Label.TARGET : Label.CONTROL, new int[] {2}, new float[] {i < 3 ? 3 + i : i - 3 + 0.001f}));
         }
         FeatureContrast f = ContrastStats.compute(t, new ContrastStats.Options(20000, 5)).get(0);
-        assertEquals(0.1, f.pValue(), 0.0065);
+        assertEquals(0.1, f.permutationPValue(), 0.0065);
+        // no ties in 3 vs 3: the exact Mann-Whitney p is the same enumeration's 2/20, to the last bit
+        assertEquals(0.1, f.pValue(), 1e-15);
     }
 
     @Test
@@ -184,10 +196,10 @@ class ContrastStatsTest {
     @Test
     void rankingFiltersByMinimumMeanTargetAndOrdersBySelectivityThenEffect() {
         List<FeatureContrast> stats = List.of(
-                new FeatureContrast(1, 0.05, 0.0, 0.1, 0, 1.0, 0.6, 0.1, 0.2, 0.5),   // selective but weak
-                new FeatureContrast(2, 2.0, 0.5, 0.9, 0.2, 0.8, 0.9, 0.01, 0.02, 1.5),
-                new FeatureContrast(3, 3.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.001, 0.003, 4.0),
-                new FeatureContrast(4, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 0.0));
+                new FeatureContrast(1, 0.05, 0.0, 0.1, 0, 1.0, 0.6, 0.1, 0.2, 0.5, 0.1),   // selective but weak
+                new FeatureContrast(2, 2.0, 0.5, 0.9, 0.2, 0.8, 0.9, 0.01, 0.02, 1.5, 0.01),
+                new FeatureContrast(3, 3.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.001, 0.003, 4.0, 0.001),
+                new FeatureContrast(4, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 0.0, 1.0));
         assertEquals(List.of(3, 2, 4), ContrastStats.topBySelectivity(stats, 0.5, 10).stream()
                 .map(FeatureContrast::feature).toList());
         assertEquals(List.of(3, 1), ContrastStats.topBySelectivity(stats, 0.0, 2).stream()
@@ -275,11 +287,53 @@ class ContrastStatsTest {
             double observed = fc.meanTarget() - fc.meanControl();
             double ref = ContrastStats.permutationPValue(t.firedRows(fc.feature()), t.firedValues(fc.feature()),
                     t.targetCount(), t.controlCount(), observed, perms);
-            assertEquals(Double.doubleToRawLongBits(ref), Double.doubleToRawLongBits(fc.pValue()), "feature " + fc.feature());
+            assertEquals(Double.doubleToRawLongBits(ref), Double.doubleToRawLongBits(fc.permutationPValue()), "feature " + fc.feature());
             assertEquals(ContrastStats.auroc(targets(dense, isTarget, true), targets(dense, isTarget, false)), fc.auroc(), 0);
+            assertEquals(MannWhitney.test(targets(dense, isTarget, true), targets(dense, isTarget, false)).pValue(), fc.pValue(), 0);
             checked++;
         }
         assertTrue(checked >= 35, "features checked: " + checked);
+    }
+
+    /**
+     * 30 target and 30 control prompts, 200 features of noise and one perfectly separated feature: its Mann-Whitney q
+     * is far below anything 200 permutations could give, and the significance summary says where the floor is.
+     */
+    @Test
+    void separatedFeatureReachesQValuesPermutationsCannotAndTheFloorIsReported() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        FeatureTable t = new FeatureTable();
+        int nFeatures = 200, separated = 77;
+        for (int i = 0; i < 60; i++) {
+            boolean target = i < 30;
+            java.util.List<Integer> fs = new java.util.ArrayList<>();
+            java.util.List<Float> vs = new java.util.ArrayList<>();
+            for (int f = 0; f < nFeatures; f++) {
+                if (f == separated ? target : r.nextInt(5) == 0) { fs.add(f); vs.add((float) (0.5 + r.nextDouble())); }
+            }
+            t.add(p(i, target ? Label.TARGET : Label.CONTROL, fs.stream().mapToInt(Integer::intValue).toArray(), toArray(vs)));
+        }
+        ContrastStats.Options opts = new ContrastStats.Options(200, 4);
+        List<FeatureContrast> stats = ContrastStats.compute(t, opts);
+        FeatureContrast f = stats.stream().filter(x -> x.feature() == separated).findFirst().orElseThrow();
+        // 30 distinct values against 30 zeros: tie-corrected z = (900 - 450 - 0.5) / sqrt(75 (61 - 26970 / 3540))
+        double z = 449.5 / Math.sqrt(900 / 12.0 * (61 - (30.0 * 30 * 30 - 30) / (60.0 * 59)));
+        assertEquals(MannWhitney.erfc(z / Math.sqrt(2)), f.pValue(), 1e-12 * f.pValue());
+        assertTrue(f.qValue() < 1e-6, "q of the separated feature: " + f.qValue());
+        assertEquals(1.0 / 201, f.permutationPValue(), 1e-15);
+
+        ContrastStats.Significance g = ContrastStats.significance(stats, 30, 30, opts, 0.05);
+        assertEquals(stats.size(), g.tested());
+        double floor = new MannWhitney(30, 30).smallestPValue();
+        assertEquals(floor, g.smallestP(), 0);
+        assertEquals(stats.size() * floor, g.smallestQ(), 1e-15 * g.smallestQ());
+        assertTrue(g.smallestP() <= f.pValue() && f.qValue() >= g.smallestP());
+        assertEquals(1.0 / 201, g.permutationSmallestP(), 0);
+        long significant = stats.stream().filter(x -> x.qValue() < 0.05).count();
+        assertEquals(significant, g.significant());
+        assertTrue(g.significant() >= 1 && g.confirmed() >= 1 && g.confirmed() <= g.significant());
+        System.out.printf("separated feature: p %.3g, q %.3g (permutation p %.3g); floor p %.3g, lone-feature q %.3g over %d features%n",
+                f.pValue(), f.qValue(), f.permutationPValue(), g.smallestP(), g.smallestQ(), g.tested());
     }
 
     private static float[] toArray(java.util.List<Float> vs) {
