@@ -25,7 +25,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -70,7 +69,7 @@ public final class AtlasEngine {
      * Runs the atlas. {@code corpusFor} builds the corpus over the loaded model's tokenizer. Everything is
      * validated (model, SAEs, the whole corpus) before the first forward pass.
      */
-    public static Result run(Job job, Function<Model, ContextSource> corpusFor, Progress progress) throws IOException {
+    public static Result run(Job job, CorpusFactory corpusFor, Progress progress) throws IOException {
         AtlasSettings s = job.settings();
         if (Files.exists(job.out()) && !Files.isDirectory(job.out())) throw new IllegalArgumentException("--out " + job.out() + " exists and is not a directory");
         try (Model model = Model.load(job.model())) {
@@ -84,7 +83,7 @@ public final class AtlasEngine {
                     sae.validateFor(model.nEmbd());
                     checkLayer(sae, id, s.layer());
                 }
-                ContextSource corpus = corpusFor.apply(model);
+                ContextSource corpus = corpusFor.open(model);
                 long[] counts = countCorpus(corpus, s);
                 long nContexts = counts[0], nTokens = counts[1];
                 if (nContexts == 0) throw new IllegalArgumentException("the corpus has no text: " + corpus.describe().get("inputs"));
@@ -137,8 +136,14 @@ public final class AtlasEngine {
         }
     }
 
+    /** Builds the corpus over the loaded model (its tokenizer and BOS). */
+    @FunctionalInterface
+    public interface CorpusFactory {
+        ContextSource open(Model model) throws IOException;
+    }
+
     /** Refuses an SAE trained on another layer than the one captured. */
-    static void checkLayer(Sae sae, String id, int layer) {
+    public static void checkLayer(Sae sae, String id, int layer) {
         int hook = sae.cfg().hookLayer();
         if (hook >= 0 && hook != layer) {
             throw new IllegalArgumentException("SAE " + id + " was trained on " + sae.cfg().hookName() + " (layer " + hook
@@ -147,7 +152,7 @@ public final class AtlasEngine {
     }
 
     /** Reads the whole corpus once (tokenizing, validating): [contexts, tokens]. */
-    static long[] countCorpus(ContextSource corpus, AtlasSettings s) throws IOException {
+    public static long[] countCorpus(ContextSource corpus, AtlasSettings s) throws IOException {
         long n = 0, t = 0;
         try (ContextSource.Pass p = corpus.open()) {
             for (AtlasContext c = p.next(); c != null; c = p.next()) {
@@ -160,7 +165,7 @@ public final class AtlasEngine {
     }
 
     /** The next shard: up to contextsPerShard contexts (empty at the end). */
-    static List<AtlasContext> nextShard(ContextSource.Pass pass, AtlasSettings s) throws IOException {
+    public static List<AtlasContext> nextShard(ContextSource.Pass pass, AtlasSettings s) throws IOException {
         List<AtlasContext> l = new ArrayList<>(s.contextsPerShard());
         AtlasContext c;
         while (l.size() < s.contextsPerShard() && (c = pass.next()) != null) l.add(c);
@@ -168,7 +173,7 @@ public final class AtlasEngine {
     }
 
     /** What determines the numbers: model and SAE contents, settings, corpus, llama.cpp build. */
-    static Map<String, Object> identity(Job job, Model model, List<Sae> saes, ContextSource corpus) throws IOException {
+    public static Map<String, Object> identity(Job job, Model model, List<Sae> saes, ContextSource corpus) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", "jlens-atlas/1");
         m.put("model_sha256", FileHashes.sha256(job.model(), hashMemo(job)));
@@ -246,7 +251,7 @@ public final class AtlasEngine {
 
     // ---- checkpoints: one file per shard with every SAE's partial, checksummed, written atomically ----
 
-    static void writePartial(Path file, int shard, List<AtlasContext> contexts, List<FeatureStats> part) throws IOException {
+    public static void writePartial(Path file, int shard, List<AtlasContext> contexts, List<FeatureStats> part) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(PARTIAL_MAGIC);
@@ -266,7 +271,7 @@ public final class AtlasEngine {
     }
 
     /** The shard's partials when the file is complete and matches this shard; null otherwise (recompute). */
-    static List<FeatureStats> readPartial(Path file, int shard, List<AtlasContext> contexts, int saes) {
+    public static List<FeatureStats> readPartial(Path file, int shard, List<AtlasContext> contexts, int saes) {
         if (!Files.isRegularFile(file)) return null;
         try {
             byte[] all = Files.readAllBytes(file);

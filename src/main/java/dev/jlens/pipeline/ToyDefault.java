@@ -40,4 +40,21 @@ public final class ToyDefault {
         }
         return f;
     }
+
+    /**
+     * The toy atlas corpus: every shipped prompt (France, neutral, distractor sets, in that order) as one
+     * document per line, written next to the toy model on first use. Line i is document i.
+     */
+    public static Path atlasCorpus(Files toy) throws IOException {
+        Path corpus = toy.dir().resolve("atlas-corpus.txt");
+        if (java.nio.file.Files.isRegularFile(corpus)) return corpus;
+        StringBuilder sb = new StringBuilder();
+        for (String set : dev.jlens.analysis.PromptSet.BUILTIN) {
+            for (dev.jlens.analysis.PromptSet.Prompt p : dev.jlens.analysis.PromptSet.builtin(set).prompts()) {
+                sb.append(p.text().replace('\n', ' ').replace('\r', ' ')).append('\n');
+            }
+        }
+        dev.jlens.formats.AtomicFiles.writeString(corpus, sb.toString());
+        return corpus;
+    }
 }
