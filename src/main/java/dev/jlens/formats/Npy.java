@@ -18,18 +18,30 @@ import java.util.List;
  * element data is never copied onto the Java heap.
  */
 public final class Npy {
+    /**
+     * Which memory orders a reader takes. {@link #C_ONLY} (the default) refuses Fortran-order arrays, so a reader
+     * that ignores {@link Tensor#fortranOrder()} can never misread one; {@link #C_OR_FORTRAN} maps them in place as
+     * their C-order transpose (see {@link Tensor}), for readers that handle both layouts (the SAE loaders).
+     */
+    public enum Order { C_ONLY, C_OR_FORTRAN }
+
     static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** numpy itself refuses headers above 10 KB by default; 1 MB leaves room and bounds allocation. */
     static final int MAX_HEADER = 1 << 20;
 
     private Npy() {}
 
-    /** Maps {@code file} into {@code arena} and returns a view of its data. */
+    /** Maps {@code file} into {@code arena} and returns a view of its data; Fortran-order arrays are refused. */
     public static Tensor read(Path file, Arena arena) throws IOException {
+        return read(file, arena, Order.C_ONLY);
+    }
+
+    /** Maps {@code file} into {@code arena} and returns a view of its data, taking the memory orders {@code order} allows. */
+    public static Tensor read(Path file, Arena arena, Order order) throws IOException {
         MemorySegment seg = map(file, arena);
         String fn = file.getFileName().toString();
         String name = fn.endsWith(".npy") ? fn.substring(0, fn.length() - 4) : fn;
-        return parse(file, name, "", seg);
+        return parse(file, name, "", seg, order);
     }
 
     static MemorySegment map(Path file, Arena arena) throws IOException {
@@ -42,7 +54,7 @@ public final class Npy {
      * Parses the npy bytes in {@code seg} (a whole file or one npz member). {@code prefix} is put in
      * front of every field name, so errors inside an npz name the member.
      */
-    static Tensor parse(Path file, String name, String prefix, MemorySegment seg) throws FormatException {
+    static Tensor parse(Path file, String name, String prefix, MemorySegment seg, Order order) throws FormatException {
         long size = seg.byteSize();
         if (size < 10 || MemorySegment.ofArray(MAGIC).mismatch(seg.asSlice(0, 6)) != -1) {
             throw new FormatException(file, prefix + "magic", "not a .npy file: expected \\x93NUMPY magic"
@@ -80,8 +92,8 @@ public final class Npy {
         } catch (IllegalArgumentException e) {
             throw new FormatException(file, prefix + "descr", e.getMessage());
         }
-        if (h.fortranOrder) {
-            throw new FormatException(file, prefix + "fortran_order", "fortran_order True is not supported; save with np.ascontiguousarray(arr)");
+        if (h.fortranOrder && order == Order.C_ONLY) {
+            throw new FormatException(file, prefix + "fortran_order", "fortran_order True is not supported here; save with np.ascontiguousarray(arr)");
         }
         long count;
         long bytes;
@@ -98,7 +110,15 @@ public final class Npy {
                     + " bytes = " + bytes + " bytes expected but " + have + " bytes follow the header"
                     + (have > bytes ? " (trailing bytes)" : " (truncated)"));
         }
-        return new Tensor(name, dtype, h.shape, seg.asSlice(dataStart, bytes));
+        // Fortran order of shape (a, b, ...) is byte for byte the C order of the reversed shape
+        long[] shape = h.fortranOrder ? reversed(h.shape) : h.shape;
+        return new Tensor(name, dtype, shape, seg.asSlice(dataStart, bytes), h.fortranOrder && h.shape.length > 1);
+    }
+
+    private static long[] reversed(long[] s) {
+        long[] r = new long[s.length];
+        for (int i = 0; i < s.length; i++) r[i] = s[s.length - 1 - i];
+        return r;
     }
 
     private static String hex(MemorySegment seg, long n) {

@@ -44,11 +44,20 @@ public final class NpyWriter implements AutoCloseable {
 
     /** Writes a whole array atomically; {@code data} holds exactly shape-product x element-size bytes. */
     public static void write(Path file, DType dtype, long[] shape, MemorySegment data) throws IOException {
+        write(file, dtype, shape, data, false);
+    }
+
+    /**
+     * As {@link #write(Path, DType, long[], MemorySegment)}; with {@code fortranOrder} the header says
+     * {@code 'fortran_order': True}, as numpy writes a transposed view: {@code shape} is the array as numpy shows it
+     * and {@code data} its elements in Fortran order, i.e. the C-order bytes of the reversed shape.
+     */
+    public static void write(Path file, DType dtype, long[] shape, MemorySegment data, boolean fortranOrder) throws IOException {
         long bytes = Math.multiplyExact(Tensor.elementCount(file.toString(), shape), dtype.size());
         if (data.byteSize() != bytes) {
             throw new IllegalArgumentException(file + ": shape " + Arrays.toString(shape) + " needs " + bytes + " bytes but data has " + data.byteSize());
         }
-        byte[] header = header(dtype, shape);
+        byte[] header = header(dtype.numpyDescr(), shape, fortranOrder);
         AtomicFiles.write(file, ch -> {
             writeFully(ch, ByteBuffer.wrap(header));
             writeSegment(ch, data);
@@ -68,6 +77,8 @@ public final class NpyWriter implements AutoCloseable {
         Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
         FileChannel ch = null;
         try {
+            // createTempFile makes the file owner-only; activations.npy is an ordinary output like its neighbours
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             writeFully(ch, ByteBuffer.wrap(header(DType.F32, shape)));
             return new NpyWriter(abs, tmp, ch, rowBytes, shape[0]);
@@ -133,8 +144,13 @@ public final class NpyWriter implements AutoCloseable {
 
     /** As {@link #header(DType, long[])} for any numpy descr (e.g. {@code <i4}, {@code <i8} for index arrays). */
     static byte[] header(String descr, long[] shape) {
+        return header(descr, shape, false);
+    }
+
+    /** The preamble numpy writes for an array of {@code shape} stored in Fortran order when {@code fortranOrder}. */
+    static byte[] header(String descr, long[] shape, boolean fortranOrder) {
         StringBuilder dict = new StringBuilder("{'descr': '").append(descr)
-                .append("', 'fortran_order': False, 'shape': (");
+                .append("', 'fortran_order': ").append(fortranOrder ? "True" : "False").append(", 'shape': (");
         for (int i = 0; i < shape.length; i++) {
             if (i > 0) dict.append(", ");
             dict.append(shape[i]);
@@ -163,11 +179,22 @@ public final class NpyWriter implements AutoCloseable {
         while (buf.hasRemaining()) ch.write(buf);
     }
 
-    /** Streams a segment in chunks; {@code asByteBuffer} on a 1 MB slice avoids any heap copy. */
+    /**
+     * Streams a segment in chunks; {@code asByteBuffer} on a 1 MB slice avoids any heap copy. A heap segment over
+     * another array than byte[] (a float[] of the caller's) has no byte buffer view: its chunks go through a copy.
+     */
     static void writeSegment(FileChannel ch, MemorySegment data) throws IOException {
         final long chunk = 1 << 20;
+        boolean view = data.isNative() || data.heapBase().map(b -> b instanceof byte[]).orElse(false);
+        byte[] buf = view ? null : new byte[(int) Math.min(chunk, data.byteSize())];
         for (long off = 0; off < data.byteSize(); off += chunk) {
-            writeFully(ch, data.asSlice(off, Math.min(chunk, data.byteSize() - off)).asByteBuffer());
+            long n = Math.min(chunk, data.byteSize() - off);
+            if (view) {
+                writeFully(ch, data.asSlice(off, n).asByteBuffer());
+            } else {
+                MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, off, buf, 0, (int) n);
+                writeFully(ch, ByteBuffer.wrap(buf, 0, (int) n));
+            }
         }
     }
 }

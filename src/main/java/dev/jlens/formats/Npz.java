@@ -37,16 +37,21 @@ public final class Npz {
 
     private Npz() {}
 
-    /** Opens {@code file} with mappings owned by {@code arena}; closing the result leaves the arena alone. */
+    /** Opens {@code file} with mappings owned by {@code arena}; closing the result leaves the arena alone. Fortran-order members are refused. */
     public static NpzFile open(Path file, Arena arena) throws IOException {
-        return new NpzFile(file, parse(file, Npy.map(file, arena)), null);
+        return open(file, arena, Npy.Order.C_ONLY);
+    }
+
+    /** As {@link #open(Path, Arena)}, taking the member memory orders {@code order} allows (see {@link Npy.Order}). */
+    public static NpzFile open(Path file, Arena arena, Npy.Order order) throws IOException {
+        return new NpzFile(file, parse(file, Npy.map(file, arena), order), null);
     }
 
     /** Opens {@code file} with its own shared arena, closed (unmapping everything) by {@link NpzFile#close()}. */
     public static NpzFile open(Path file) throws IOException {
         Arena arena = Arena.ofShared();
         try {
-            return new NpzFile(file, parse(file, Npy.map(file, arena)), arena);
+            return new NpzFile(file, parse(file, Npy.map(file, arena), Npy.Order.C_ONLY), arena);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
@@ -55,7 +60,7 @@ public final class Npz {
 
     private record Entry(String name, long localOffset, long size, int method, int flags) {}
 
-    static Map<String, Tensor> parse(Path file, MemorySegment seg) throws FormatException {
+    static Map<String, Tensor> parse(Path file, MemorySegment seg, Npy.Order order) throws FormatException {
         long size = seg.byteSize();
         if (size < EOCD_SIZE) throw new FormatException(file, "end of central directory", "not a zip file: only " + size + " bytes");
         long eocd = -1;
@@ -199,7 +204,7 @@ public final class Npz {
             Entry en = list.get(i);
             String key = en.name.endsWith(".npy") ? en.name.substring(0, en.name.length() - 4) : en.name;
             if (out.containsKey(key)) throw new FormatException(file, en.name, "duplicate member name '" + key + "'");
-            out.put(key, Npy.parse(file, key, en.name + ":", seg.asSlice(dataOff[i], en.size)));
+            out.put(key, Npy.parse(file, key, en.name + ":", seg.asSlice(dataOff[i], en.size), order));
         }
         return out;
     }

@@ -23,9 +23,16 @@ public final class NpzWriter {
 
     /**
      * A member with any little-endian numpy dtype: {@code descr} is numpy's ({@code <f4}, {@code <i4},
-     * {@code <i8}, ...), {@code data} holds exactly product(shape) elements of it.
+     * {@code <i8}, ...), {@code data} holds exactly product(shape) elements of it. With {@code fortranOrder}
+     * {@code shape} is the array as numpy shows it and {@code data} its elements in Fortran order (the header says
+     * {@code 'fortran_order': True}, as {@code np.savez} writes a transposed view).
      */
-    public record Member(String descr, long[] shape, MemorySegment data) {
+    public record Member(String descr, long[] shape, MemorySegment data, boolean fortranOrder) {
+        /** A member stored in C order. */
+        public Member(String descr, long[] shape, MemorySegment data) {
+            this(descr, shape, data, false);
+        }
+
         public Member {
             int size = switch (descr) {
                 case "<f4", "<i4", "<u4" -> 4;
@@ -41,7 +48,12 @@ public final class NpzWriter {
             shape = shape.clone();
         }
 
-        public static Member of(Tensor t) { return new Member(t.dtype().numpyDescr(), t.shape(), t.data()); }
+        /** The tensor as numpy would save it: a {@link Tensor#fortranOrder()} tensor keeps its Fortran order. */
+        public static Member of(Tensor t) {
+            long[] s = t.shape();
+            if (t.fortranOrder()) for (int i = 0; i < s.length / 2; i++) { long x = s[i]; s[i] = s[s.length - 1 - i]; s[s.length - 1 - i] = x; }
+            return new Member(t.dtype().numpyDescr(), s, t.data(), t.fortranOrder());
+        }
         public static Member ints(int[] v) { return new Member("<i4", new long[] {v.length}, MemorySegment.ofArray(v)); }
         public static Member longs(long[] v) { return new Member("<i8", new long[] {v.length}, MemorySegment.ofArray(v)); }
         public static Member floats(float[] v) { return new Member("<f4", new long[] {v.length}, MemorySegment.ofArray(v)); }
@@ -62,7 +74,7 @@ public final class NpzWriter {
             byte[] buf = new byte[CHUNK];
             for (Map.Entry<String, Member> e : arrays.entrySet()) {
                 Member t = e.getValue();
-                byte[] header = NpyWriter.header(t.descr(), t.shape());
+                byte[] header = NpyWriter.header(t.descr(), t.shape(), t.fortranOrder());
                 MemorySegment data = t.data();
                 CRC32 crc = new CRC32();
                 crc.update(header);

@@ -7,8 +7,18 @@ import java.util.Objects;
 /**
  * A named, typed, shaped view of little-endian bytes (usually a slice of a memory-mapped file).
  * The data segment is made read-only here so no reader can scribble on a mapped file.
+ *
+ * <p>{@code shape} and {@code data} always describe the bytes in C (row-major) order. {@code fortranOrder} says the
+ * file stored the array in Fortran order ({@code np.save} of a transposed view such as {@code W.T}): this tensor is
+ * then the transpose (axes reversed) of the array numpy shows, e.g. a Fortran {@code [d_in, d_sae]} arrives as the
+ * C-order {@code [d_sae, d_in]} matrix, read in place.
  */
-public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+public record Tensor(String name, DType dtype, long[] shape, MemorySegment data, boolean fortranOrder) {
+    /** A tensor stored in C order. */
+    public Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+        this(name, dtype, shape, data, false);
+    }
+
     public Tensor {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
@@ -75,13 +85,13 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     @Override
     public String toString() {
-        return "Tensor[" + name + ", " + dtype + ", " + Arrays.toString(shape) + "]";
+        return "Tensor[" + name + ", " + dtype + ", " + Arrays.toString(shape) + (fortranOrder ? ", stored in Fortran order" : "") + "]";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Tensor t && name.equals(t.name) && dtype == t.dtype && Arrays.equals(shape, t.shape)
-                && data.byteSize() == t.data.byteSize() && data.mismatch(t.data) == -1;
+                && fortranOrder == t.fortranOrder && data.byteSize() == t.data.byteSize() && data.mismatch(t.data) == -1;
     }
 
     @Override

@@ -195,6 +195,57 @@ class NpyTest {
     }
 
     @Test
+    void fortranOrderReadsInPlaceAsItsCOrderTransposeWhenTheReaderTakesIt() throws IOException {
+        // numpy's a = [[1, 2, 3], [4, 5, 6]] in Fortran order is stored column by column: 1 4 2 5 3 6
+        Path p = file("f.npy", npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", floats(1, 4, 2, 5, 3, 6)));
+        try (Arena a = Arena.ofConfined()) {
+            Tensor t = Npy.read(p, a, Npy.Order.C_OR_FORTRAN);
+            assertTrue(t.fortranOrder());
+            assertArrayEquals(new long[] {3, 2}, t.shape(), "the C-order transpose a.T");
+            assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, t.toFloatArray(), 0f, "a.T row by row, read in place");
+            Tensor v = Npy.read(file("f1.npy", npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (3,), }", floats(7, 8, 9))), a, Npy.Order.C_OR_FORTRAN);
+            assertFalse(v.fortranOrder(), "a 1-D array is the same in both orders");
+        }
+    }
+
+    @Test
+    void fortranOrderWriterMatchesTheBytesNumpyWritesForATransposedView() throws Exception {
+        Path ours = dir.resolve("ours.npy");
+        // a.T for C-order a = [[1, 2], [3, 4], [5, 6]]: numpy shows shape (2, 3), stores a's bytes
+        NpyWriter.write(ours, DType.F32, new long[] {2, 3}, MemorySegment.ofArray(floats(1, 2, 3, 4, 5, 6)), true);
+        assertTrue(new String(Files.readAllBytes(ours), StandardCharsets.ISO_8859_1).contains("'fortran_order': True, 'shape': (2, 3), }"));
+        try (Arena a = Arena.ofConfined()) {
+            Tensor t = Npy.read(ours, a, Npy.Order.C_OR_FORTRAN);
+            assertArrayEquals(new long[] {3, 2}, t.shape());
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, t.toFloatArray(), 0f);
+            // NpzWriter keeps the order of a Fortran tensor: the member reads back identical
+            Path z = dir.resolve("f.npz");
+            NpzWriter.write(z, java.util.Map.of("a", t));
+            try (NpzFile f = Npz.open(z, a, Npy.Order.C_OR_FORTRAN)) {
+                Tensor back = f.get("a");
+                assertTrue(back.fortranOrder());
+                assertArrayEquals(t.shape(), back.shape());
+                assertArrayEquals(t.toFloatArray(), back.toFloatArray(), 0f);
+            }
+            assertRejects(z, "a.npy:fortran_order", "np.ascontiguousarray", () -> Npz.open(z, a));
+        }
+        Path py = dir.resolve("np.py"), theirs = dir.resolve("theirs.npy");
+        Files.writeString(py, "import sys, numpy as np\nnp.save(sys.argv[1], np.arange(1, 7, dtype='<f4').reshape(3, 2).T)\n");
+        Process proc;
+        try {
+            proc = new ProcessBuilder("python3", py.toString(), theirs.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("python3 is not installed; the Java-side checks above ran");
+            return;
+        }
+        String log = new String(proc.getInputStream().readAllBytes());
+        proc.waitFor();
+        org.junit.jupiter.api.Assumptions.assumeFalse(log.contains("No module named 'numpy'"), "python3 has no numpy; the Java-side checks above ran");
+        assertEquals(0, proc.exitValue(), log);
+        assertArrayEquals(Files.readAllBytes(theirs), Files.readAllBytes(ours), "byte for byte what numpy writes");
+    }
+
+    @Test
     void truncatedDataIsRejectedAsSizeMismatch() throws IOException {
         Path p = file("t.npy", concat(numpyHeader23(), floats(1, 2, 3, 4, 5)));
         assertRejects(p, "data", "size mismatch", () -> read(p));
