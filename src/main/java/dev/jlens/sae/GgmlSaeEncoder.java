@@ -11,8 +11,10 @@ import java.util.Objects;
 
 /**
  * The SAE encode as a ggml graph (see {@link GgmlJumpRelu}); weights are uploaded to the backend once,
- * in the SAE's own matrix format (f32, or bf16 when the SAE is bf16). Token blocks are computed densely on
- * the backend and sparsified here block by block. Not thread-safe.
+ * in the SAE's own matrix format (f32, or bf16 when the SAE is bf16), from either W_enc layout (a transposed
+ * W_enc is already the feature-major layout the graph wants). The graph gates on {@link Sae#encodeThreshold()}
+ * (JumpReLU max(threshold, 0), ReLU 0). Token blocks are computed densely on the backend and sparsified here block
+ * by block; a topk SAE keeps each token's k largest ({@link TopK}). Not thread-safe.
  */
 public final class GgmlSaeEncoder implements SaeEncoder {
     private final Sae sae;
@@ -26,12 +28,17 @@ public final class GgmlSaeEncoder implements SaeEncoder {
         // keep a dense block <= 64 MB (64 tokens of a 262k SAE) and at most 256 tokens: the graph has a fixed
         // size and computes every row of a block, so a large block wastes work on short inputs
         this.block = (int) Math.max(1, Math.min(Math.min(options.tokenBlock() * 8L, 256), (64L << 20) / (4L * dSae)));
+        boolean transposed = sae.wEncTransposed(); // then w is [d_sae][d_in]
         this.graph = GgmlJumpRelu.create(dIn, dSae, (f0, f1, dst) -> {
             int width = f1 - f0;
-            for (int k = 0; k < dIn; k++) {
-                for (int j = 0; j < width; j++) dst[j * dIn + k] = w.get(k, f0 + j);
+            if (transposed) {
+                for (int j = 0; j < width; j++) for (int k = 0; k < dIn; k++) dst[j * dIn + k] = w.get(f0 + j, k);
+            } else {
+                for (int k = 0; k < dIn; k++) {
+                    for (int j = 0; j < width; j++) dst[j * dIn + k] = w.get(k, f0 + j);
+                }
             }
-        }, w.format() == WeightFormat.BF16, sae.bEnc(), sae.threshold(), block, options.threads(), device);
+        }, w.format() == WeightFormat.BF16, sae.bEnc(), sae.encodeThreshold(), block, options.threads(), device);
     }
 
     @Override
@@ -68,6 +75,7 @@ public final class GgmlSaeEncoder implements SaeEncoder {
                     float v = dense.getAtIndex(Sae.F32, row + f);
                     if (v != 0f) { ibuf[c] = f; vbuf[c] = v; c++; }
                 }
+                if (sae.topK() > 0) c = TopK.select(ibuf, vbuf, c, sae.topK());
                 idx[t] = java.util.Arrays.copyOf(ibuf, c);
                 val[t] = java.util.Arrays.copyOf(vbuf, c);
             }

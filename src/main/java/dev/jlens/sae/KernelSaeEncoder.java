@@ -7,18 +7,29 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** Shared body of the Java encoders: token blocks through a {@link TiledEncoder} over the SAE's W_enc. */
+/**
+ * Shared body of the Java encoders: token blocks through a {@link TiledEncoder} over the SAE's W_enc with its
+ * {@link Sae#encodeThreshold()} (JumpReLU and standard SAEs stored in C order), or through {@link SaeTiles} (a W_enc
+ * stored transposed, or a topk SAE). Both run the same kernels.
+ */
 abstract sealed class KernelSaeEncoder implements SaeEncoder permits ScalarSaeEncoder, VectorSaeEncoder {
     private final Sae sae;
     private final Kernels kernels;
     private final TiledEncoder tiles;
+    private final SaeTiles other;
     private final EncoderOptions options;
 
     KernelSaeEncoder(Sae sae, Kernels kernels, EncoderOptions options) {
         this.sae = Objects.requireNonNull(sae, "sae");
         this.kernels = kernels;
         this.options = options;
-        this.tiles = new TiledEncoder(kernels, sae.wEnc(), sae.bEnc(), sae.threshold(), options.tileWidth(), options.tokenBlock(), options.threads());
+        if (!sae.wEncTransposed() && sae.topK() == 0) {
+            this.tiles = new TiledEncoder(kernels, sae.wEnc(), sae.bEnc(), sae.encodeThreshold(), options.tileWidth(), options.tokenBlock(), options.threads());
+            this.other = null;
+        } else {
+            this.tiles = null;
+            this.other = new SaeTiles(kernels, sae, options);
+        }
     }
 
     @Override
@@ -40,7 +51,7 @@ abstract sealed class KernelSaeEncoder implements SaeEncoder permits ScalarSaeEn
         for (int t0 = 0; t0 < nTokens; t0 += block) {
             int n = Math.min(block, nTokens - t0);
             loadInput(sae, x, t0, n, buf);
-            TiledEncoder.Result r = tiles.encodeBlock(buf, n);
+            TiledEncoder.Result r = tiles != null ? tiles.encodeBlock(buf, n) : other.encodeBlock(buf, n);
             parts.add(SparseCodes.of(sae.dSae(), r.indices(), r.values()));
         }
         return parts.isEmpty() ? SparseCodes.empty(sae.dSae()) : parts.size() == 1 ? parts.get(0) : SparseCodes.merge(parts);
@@ -66,6 +77,7 @@ abstract sealed class KernelSaeEncoder implements SaeEncoder permits ScalarSaeEn
 
     @Override
     public void close() {
-        tiles.close();
+        if (tiles != null) tiles.close();
+        if (other != null) other.close();
     }
 }

@@ -18,14 +18,27 @@ import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
- * A JumpReLU sparse autoencoder whose weights are views of memory-mapped files (never copied onto the
- * heap). Owns the Arena of its mappings: closing the Sae unmaps them, after which no view may be used.
+ * A sparse autoencoder (JumpReLU, standard ReLU or TopK, see {@link SaeConfig#architecture()}) whose weights are
+ * views of memory-mapped files (never copied onto the heap). Owns the Arena of its mappings: closing the Sae
+ * unmaps them, after which no view may be used.
  *
- * <p>Load-time validation: all five tensors present, shapes consistent with each other and the config,
- * matrices f32/bf16/f16 (f16 is widened once into off-heap f32, logged), biases and threshold f32 (other
- * float types widened off-heap), and no NaN/Inf anywhere. The matrix scan is a sequential read of every
- * weight (2 x 150 MB for the 16k SAE, 2 x 2.4 GB for the 262k one: seconds from page cache, disk speed
- * otherwise) — it also pages the weights in, which the first encode would pay anyway.
+ * <p>Load-time validation: the architecture's tensors present (W_enc, W_dec, b_enc, b_dec, and threshold for
+ * JumpReLU only), shapes consistent with each other and the config, matrices f32/bf16/f16 (f16 is widened once
+ * into off-heap f32, logged), biases and threshold f32 (other float types widened off-heap), and no NaN/Inf
+ * anywhere. The matrix scan is a sequential read of every weight (2 x 150 MB for the 16k SAE, 2 x 2.4 GB for the
+ * 262k one: seconds from page cache, disk speed otherwise) — it also pages the weights in, which the first encode
+ * would pay anyway.
+ *
+ * <p>Fortran-order matrices (what {@code np.savez} writes for a transposed view such as {@code W.T}) load too.
+ * A Fortran W_enc {@code [d_in, d_sae]} is the C-order {@code [d_sae, d_in]} matrix W_enc^T: it stays mapped in
+ * place ({@link #wEncTransposed()}) and the encoders read it in that layout. A Fortran W_dec is transposed once
+ * into off-heap memory (logged), since decoding reads whole decoder rows.
+ *
+ * <p>Activation rule ({@link #encodeThreshold()}): a feature fires when its pre-activation is strictly above a
+ * per-feature bound, and its code is the pre-activation. JumpReLU: SAELens computes
+ * {@code ReLU(pre) * (pre > threshold)}, so the bound is {@code max(threshold, 0)}: a threshold <= 0 is legal
+ * and acts as a plain ReLU, exactly as in SAELens (negative thresholds are logged). Standard: {@code ReLU(pre)},
+ * bound 0. TopK: {@code ReLU} of the k largest pre-activations, i.e. the k largest of those above 0.
  */
 public final class Sae implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sae.class.getName());
@@ -34,11 +47,31 @@ public final class Sae implements AutoCloseable {
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final List<String> MEMBERS = List.of("W_enc", "W_dec", "b_enc", "b_dec", "threshold");
 
+    /** The tensors an SAE of {@code architecture} has (SAELens' state dict keys). */
+    static List<String> members(String architecture) {
+        return "jumprelu".equals(architecture) ? MEMBERS : MEMBERS.subList(0, 4);
+    }
+
     /** Element types a loader may hand over. */
     enum ElemType { F32, BF16, F16 }
 
-    /** One tensor as read from a file, before validation. */
-    record RawTensor(String name, ElemType type, long[] shape, MemorySegment data) {}
+    /**
+     * One tensor as read from a file, before validation. {@code shape} and {@code data} are in C order; with
+     * {@code fortranOrder} the file's array is their transpose (see {@link dev.jlens.formats.Tensor}).
+     */
+    record RawTensor(String name, ElemType type, long[] shape, MemorySegment data, boolean fortranOrder) {
+        RawTensor(String name, ElemType type, long[] shape, MemorySegment data) {
+            this(name, type, shape, data, false);
+        }
+
+        /** The shape as numpy shows the array. */
+        long[] logicalShape() {
+            if (!fortranOrder) return shape;
+            long[] r = new long[shape.length];
+            for (int i = 0; i < r.length; i++) r[i] = shape[shape.length - 1 - i];
+            return r;
+        }
+    }
 
     /** Decoder row L2 norms: Gemma Scope rows are ~1. */
     public record RowNormStats(float min, int argMin, float max, int argMax, double mean) {}
@@ -48,24 +81,29 @@ public final class Sae implements AutoCloseable {
     private final Arena arena;
     private final List<AutoCloseable> resources;
     private final Weights wEnc;
+    private final boolean wEncTransposed;
     private final Weights wDec;
     private final MemorySegment bEnc;
     private final MemorySegment bDec;
     private final MemorySegment threshold;
+    private final MemorySegment encodeThreshold;
     private final RowNormStats norms;
     private volatile boolean closed;
 
-    private Sae(SaeConfig cfg, Path source, Arena arena, List<AutoCloseable> resources, Weights wEnc, Weights wDec,
-                MemorySegment bEnc, MemorySegment bDec, MemorySegment threshold, RowNormStats norms) {
+    private Sae(SaeConfig cfg, Path source, Arena arena, List<AutoCloseable> resources, Weights wEnc, boolean wEncTransposed,
+                Weights wDec, MemorySegment bEnc, MemorySegment bDec, MemorySegment threshold, MemorySegment encodeThreshold,
+                RowNormStats norms) {
         this.cfg = cfg;
         this.source = source;
         this.arena = arena;
         this.resources = resources;
         this.wEnc = wEnc;
+        this.wEncTransposed = wEncTransposed;
         this.wDec = wDec;
         this.bEnc = bEnc;
         this.bDec = bDec;
         this.threshold = threshold;
+        this.encodeThreshold = encodeThreshold;
         this.norms = norms;
     }
 
@@ -85,9 +123,12 @@ public final class Sae implements AutoCloseable {
 
     private static Sae assembleOrThrow(Path file, SaeConfig cfg, Arena arena, List<AutoCloseable> resources,
                                        Map<String, RawTensor> tensors) throws IOException {
-        for (String m : MEMBERS)
+        for (String m : members(cfg.architecture()))
             if (!tensors.containsKey(m))
-                throw new FormatException(file, m, "missing tensor; present: " + tensors.keySet().stream().sorted().toList());
+                throw new FormatException(file, m, "missing tensor of a " + cfg.architecture() + " SAE; present: " + tensors.keySet().stream().sorted().toList());
+        if (!"jumprelu".equals(cfg.architecture()) && tensors.containsKey("threshold"))
+            throw new FormatException(file, "threshold", "present, but the config says architecture \"" + cfg.architecture()
+                    + "\", which has no threshold (SAELens would refuse the state dict): is it a \"jumprelu\" SAE?");
         RawTensor enc = tensors.get("W_enc"), dec = tensors.get("W_dec");
         long[] es = shape2(file, enc), ds = shape2(file, dec);
         if (es[0] != cfg.dIn() || es[1] != cfg.dSae())
@@ -95,23 +136,77 @@ public final class Sae implements AutoCloseable {
         if (ds[0] != cfg.dSae() || ds[1] != cfg.dIn())
             throw new FormatException(file, "W_dec", "shape " + Arrays.toString(ds) + " does not match W_enc " + Arrays.toString(es) + " transposed [d_sae=" + cfg.dSae() + ", d_in=" + cfg.dIn() + "]");
         Weights wEnc = matrix(file, enc, arena), wDec = matrix(file, dec, arena);
+        if (dec.fortranOrder()) wDec = transposed(file, dec.name(), wDec, arena);
         MemorySegment bEnc = vector(file, tensors.get("b_enc"), cfg.dSae(), "d_sae", arena);
-        MemorySegment thr = vector(file, tensors.get("threshold"), cfg.dSae(), "d_sae", arena);
+        MemorySegment thr = tensors.containsKey("threshold") ? vector(file, tensors.get("threshold"), cfg.dSae(), "d_sae", arena) : null;
         MemorySegment bDec = vector(file, tensors.get("b_dec"), cfg.dIn(), "d_in", arena);
+        MemorySegment bound = encodeThreshold(file, cfg, thr, arena);
         checkFinite(file, "W_enc", wEnc);
         RowNormStats norms = decoderNormsCheckingFinite(file, wDec);
-        LOG.log(Level.INFO, () -> String.format("SAE %s: d_in=%d d_sae=%d W_enc %s W_dec %s; decoder row norms min %.4f (feature %d) max %.4f (feature %d) mean %.4f",
-                file, cfg.dIn(), cfg.dSae(), wEnc.format(), wDec.format(), norms.min(), norms.argMin(), norms.max(), norms.argMax(), norms.mean()));
+        Weights we = wEnc, wd = wDec;
+        LOG.log(Level.INFO, () -> String.format("SAE %s: %s d_in=%d d_sae=%d%s W_enc %s%s W_dec %s; decoder row norms min %.4f (feature %d) max %.4f (feature %d) mean %.4f",
+                file, cfg.architecture(), cfg.dIn(), cfg.dSae(), cfg.k() == null ? "" : " k=" + cfg.k(), we.format(),
+                enc.fortranOrder() ? " (Fortran order: read as W_enc^T)" : "", wd.format(), norms.min(), norms.argMin(), norms.max(), norms.argMax(), norms.mean()));
         if (norms.min() < 0.5f || norms.max() > 2f)
             LOG.log(Level.WARNING, "SAE " + file + ": decoder rows are far from unit norm (min " + norms.min() + ", max " + norms.max() + ")");
-        return new Sae(cfg, file, arena, resources, wEnc, wDec, bEnc, bDec, thr, norms);
+        return new Sae(cfg, file, arena, resources, wEnc, enc.fortranOrder(), wDec, bEnc, bDec, thr, bound, norms);
     }
 
+    /**
+     * The strict lower bound a pre-activation must exceed to fire (see the class comment): JumpReLU max(threshold, 0),
+     * the mapped thresholds themselves when none is negative; standard and topk 0.
+     */
+    private static MemorySegment encodeThreshold(Path file, SaeConfig cfg, MemorySegment thr, Arena arena) {
+        int n = cfg.dSae();
+        if (thr == null) return arena.allocate(4L * n, 64); // zeros
+        int negative = 0, zero = 0;
+        for (int i = 0; i < n; i++) {
+            float t = thr.getAtIndex(F32, i);
+            if (t < 0) negative++;
+            else if (t == 0) zero++;
+        }
+        if (zero > 0) LOG.log(Level.INFO, "SAE " + file + ": " + zero + " of " + n + " JumpReLU thresholds are 0 (those features act as a plain ReLU)");
+        if (negative == 0) return thr;
+        LOG.log(Level.WARNING, "SAE " + file + ": " + negative + " of " + n + " JumpReLU thresholds are negative; as in SAELens "
+                + "(ReLU(pre) * (pre > threshold)) those features fire only when pre > 0");
+        MemorySegment out = arena.allocate(4L * n, 64);
+        for (int i = 0; i < n; i++) out.setAtIndex(F32, i, Math.max(thr.getAtIndex(F32, i), 0f));
+        return out;
+    }
+
+    /** The transpose of {@code w} in off-heap memory of the Sae's arena, in the same element format. */
+    private static Weights transposed(Path file, String name, Weights w, Arena arena) {
+        int rows = w.rows(), cols = w.cols();
+        long bytes = (long) rows * cols * w.format().bytes;
+        LOG.log(Level.INFO, file + ": " + name + " is stored in Fortran order; transposing it once into off-heap memory ("
+                + bytes / (1 << 20) + " MiB)");
+        MemorySegment out = arena.allocate(bytes, 64);
+        MemorySegment in = w.data();
+        boolean f32 = w.format() == WeightFormat.F32;
+        final int B = 64; // square blocks keep both sides' cache lines in use
+        IntStream.range(0, (rows + B - 1) / B).parallel().forEach(rb -> {
+            int r0 = rb * B, r1 = Math.min(rows, r0 + B);
+            for (int c0 = 0; c0 < cols; c0 += B) {
+                int c1 = Math.min(cols, c0 + B);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) {
+                        long src = (long) r * cols + c, dst = (long) c * rows + r;
+                        if (f32) out.setAtIndex(F32, dst, in.getAtIndex(F32, src));
+                        else out.setAtIndex(I16, dst, in.getAtIndex(I16, src));
+                    }
+            }
+            release(in, (long) r0 * cols * w.format().bytes, (long) r1 * cols * w.format().bytes);
+        });
+        return new Weights(out, w.format(), cols, rows);
+    }
+
+    /** The 2-D shape as numpy shows the array (a Fortran-order tensor's C-order shape reversed). */
     private static long[] shape2(Path file, RawTensor t) throws FormatException {
-        if (t.shape().length != 2) throw new FormatException(file, t.name(), "must be 2-D, shape is " + Arrays.toString(t.shape()));
-        if (t.shape()[0] > Integer.MAX_VALUE || t.shape()[1] > Integer.MAX_VALUE)
-            throw new FormatException(file, t.name(), "dimension too large: " + Arrays.toString(t.shape()));
-        return t.shape();
+        long[] s = t.logicalShape();
+        if (s.length != 2) throw new FormatException(file, t.name(), "must be 2-D, shape is " + Arrays.toString(s));
+        if (s[0] > Integer.MAX_VALUE || s[1] > Integer.MAX_VALUE)
+            throw new FormatException(file, t.name(), "dimension too large: " + Arrays.toString(s));
+        return s;
     }
 
     private static Weights matrix(Path file, RawTensor t, Arena arena) throws FormatException {
@@ -230,14 +325,18 @@ public final class Sae implements AutoCloseable {
 
     private static final long PAGE = 4096;
 
-    /** Gemma Scope params.npz; the hook layer is read from a "layer_N" directory in the path. */
+    /**
+     * Gemma Scope params.npz (keys W_* or Gemma Scope's w_*, C or Fortran order). The hook layer is read from a
+     * "layer_N" directory in the path, and the model and hook kind from a Gemma Scope release folder such as
+     * {@code gemma-scope-2b-pt-res} (see {@link SaeLoader}); with no layer_N folder the hook is unknown.
+     */
     public static Sae loadGemmaScopeNpz(Path paramsNpz) throws IOException {
-        return SaeLoader.gemmaScopeNpz(paramsNpz);
+        return SaeLoader.gemmaScopeNpz(paramsNpz, -1);
     }
 
     /** Gemma Scope params.npz with an explicit config (checked against the tensor shapes). */
     public static Sae loadGemmaScopeNpz(Path paramsNpz, SaeConfig cfg) throws IOException {
-        return SaeLoader.gemmaScopeNpz(paramsNpz, Objects.requireNonNull(cfg, "cfg"), cfg.hookLayer(), cfg.neuronpediaId());
+        return SaeLoader.gemmaScopeNpz(paramsNpz, Objects.requireNonNull(cfg, "cfg"));
     }
 
     /** SAELens directory with cfg.json and sae_weights.safetensors. */
@@ -245,9 +344,29 @@ public final class Sae implements AutoCloseable {
         return SaeLoader.saeLensDir(dir);
     }
 
-    /** A directory (SAELens), a .npz file (Gemma Scope), or a "release/sae_id" id from the registry. */
+    /**
+     * A registry id ("release/sae_id" of models/registry.json), a SAELens directory, a folder holding params.npz,
+     * or a params.npz file; see {@link SaeLoader#load} for the precedence. A bare params.npz gets an unknown hook.
+     */
     public static Sae load(String pathOrId) throws IOException {
-        return SaeLoader.load(pathOrId);
+        return SaeLoader.load(pathOrId, -1);
+    }
+
+    /**
+     * As {@link #load(String)}; a params.npz whose path names no layer gets {@code blocks.layerHint.<hook>}
+     * ({@code layerHint} from the activations' capture.json or the user; -1 leaves it unknown). A layer the SAE
+     * states itself wins: compare it with {@link SaeFit#requireCapturePoint}.
+     */
+    public static Sae load(String pathOrId, int layerHint) throws IOException {
+        return SaeLoader.load(pathOrId, layerHint);
+    }
+
+    /**
+     * The config {@link #load(String, int)} would give, read without mapping or validating the weights: for checks
+     * before a long run (e.g. {@link SaeFit#requireForCapture}).
+     */
+    public static SaeConfig config(String pathOrId, int layerHint) throws IOException {
+        return SaeLoader.config(pathOrId, layerHint);
     }
 
     /** Resolves through models/registry.json (see {@link SaeRegistry}). */
@@ -264,8 +383,20 @@ public final class Sae implements AutoCloseable {
 
     public int dSae() { return cfg.dSae(); }
 
-    /** W_enc [d_in x d_sae], a view of the mapped file. */
+    /**
+     * W_enc as stored, a view of the mapped file: [d_in x d_sae], or [d_sae x d_in] (W_enc^T) when
+     * {@link #wEncTransposed()}.
+     */
     public Weights wEnc() { return live(wEnc); }
+
+    /** Whether {@link #wEnc()} is W_enc^T [d_sae x d_in] (a Fortran-order W_enc read in place). */
+    public boolean wEncTransposed() { return wEncTransposed; }
+
+    /** W_enc element (k, f) for input dimension k and feature f, whichever the layout. */
+    public float wEnc(int k, int f) {
+        Weights w = live(wEnc);
+        return wEncTransposed ? w.get(f, k) : w.get(k, f);
+    }
 
     /** W_dec [d_sae x d_in], a view of the mapped file. */
     public Weights wDec() { return live(wDec); }
@@ -276,10 +407,25 @@ public final class Sae implements AutoCloseable {
     /** b_dec, f32 [d_in]. */
     public MemorySegment bDec() { return live(bDec); }
 
-    /** JumpReLU thresholds, f32 [d_sae]. */
-    public MemorySegment threshold() { return live(threshold); }
+    /** JumpReLU thresholds as stored, f32 [d_sae]; a standard or topk SAE has none (throws). */
+    public MemorySegment threshold() {
+        if (threshold == null) throw new IllegalStateException("SAE " + source + " is " + cfg.architecture() + ": it has no threshold");
+        return live(threshold);
+    }
 
-    public float threshold(int feature) { return live(threshold).getAtIndex(F32, Objects.checkIndex(feature, dSae())); }
+    public float threshold(int feature) { return threshold().getAtIndex(F32, Objects.checkIndex(feature, dSae())); }
+
+    /** Whether the SAE has JumpReLU thresholds. */
+    public boolean hasThreshold() { return threshold != null; }
+
+    /**
+     * Per feature, the strict lower bound its pre-activation must exceed to fire, f32 [d_sae]: max(threshold, 0)
+     * for JumpReLU (SAELens applies the ReLU too), 0 for standard and topk.
+     */
+    public MemorySegment encodeThreshold() { return live(encodeThreshold); }
+
+    /** k of a topk SAE, 0 for the others (all features above their bound fire). */
+    public int topK() { return cfg.k() == null ? 0 : cfg.k(); }
 
     public float bEnc(int feature) { return live(bEnc).getAtIndex(F32, Objects.checkIndex(feature, dSae())); }
 

@@ -43,6 +43,21 @@ final class TempMatrix implements AutoCloseable {
         return m;
     }
 
+    /** The transpose of {@code src} ([cols x rows]) in a temp matrix of format {@code to}. */
+    static TempMatrix transpose(Weights src, WeightFormat to, Path nearDir) throws IOException {
+        int rows = src.rows(), cols = src.cols();
+        TempMatrix m = new TempMatrix(nearDir, (long) rows * cols * to.bytes);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float v = src.get(r, c);
+                long i = (long) c * rows + r;
+                if (to == WeightFormat.F32) m.data.setAtIndex(Sae.F32, i, v);
+                else m.data.setAtIndex(Sae.I16, i, WeightFormat.toBf16(v));
+            }
+        }
+        return m;
+    }
+
     @Override
     public void close() throws IOException {
         arena.close();

@@ -215,7 +215,7 @@ final class Samples {
             }
             case SAE_CONFIG -> {
                 s.put("valid-saelens-minimal", utf8("{\"d_in\": 8, \"d_sae\": 16, \"architecture\": \"jumprelu\", \"hook_name\": \"blocks.3.hook_resid_post\", \"model_name\": \"m\", \"apply_b_dec_to_input\": false}"));
-                s.put("bad-architecture", utf8("{\"d_in\": 8, \"d_sae\": 16, \"architecture\": \"standard\", \"hook_name\": \"blocks.3.x\", \"model_name\": \"m\"}"));
+                s.put("bad-architecture", utf8("{\"d_in\": 8, \"d_sae\": 16, \"architecture\": \"gated\", \"hook_name\": \"blocks.3.x\", \"model_name\": \"m\"}"));
                 s.put("bad-json-null", utf8("null"));
                 s.put("bad-invalid-utf8", cat(utf8("{\"d_in\": 8, \"model_name\": \""), new byte[] {(byte) 0xFF}, utf8("\"}")));
                 s.put("bad-layer-overflow", utf8("{\"d_in\": 8, \"d_sae\": 16, \"architecture\": \"jumprelu\", \"hook_name\": \"blocks.99999999999.x\", \"model_name\": \"m\"}"));
