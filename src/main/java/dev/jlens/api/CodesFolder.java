@@ -43,7 +43,17 @@ public final class CodesFolder {
      * width mismatch throws an exception for which {@link Failures#isBadInput} is true.
      */
     public static Metrics write(String sae, Path activationsNpy, Path outDir, String encoder, ProgressListener progress) throws IOException {
-        EncodeJob.Metrics m = EncodeJob.run(sae, activationsNpy, outDir, encoder, Bridge.progress(progress));
+        return write(sae, activationsNpy, outDir, encoder, -1, progress);
+    }
+
+    /**
+     * As {@link #write(String, Path, Path, String, ProgressListener)}, with the SAE's hook layer stated by the caller
+     * ({@code hookLayer} >= 0; -1: not given): a params.npz whose path names no layer takes it, and an SAE whose hook
+     * names another layer, or a capture.json of another layer, is refused. Without it the layer of capture.json next
+     * to the activations is used, and an SAE of another layer or hook kind is refused (bad input, naming both hooks).
+     */
+    public static Metrics write(String sae, Path activationsNpy, Path outDir, String encoder, int hookLayer, ProgressListener progress) throws IOException {
+        EncodeJob.Metrics m = EncodeJob.run(sae, activationsNpy, outDir, encoder, hookLayer, Bridge.progress(progress));
         return new Metrics(m.sae(), m.encoder(), m.rows(), m.rowsExcludedAsBos(), m.dSae(), m.meanL0(), m.mse(), m.fvu(), m.meanCosine(),
                 m.decoderRowNormMin(), m.decoderRowNormMax());
     }

@@ -4,14 +4,16 @@ import dev.jlens.sae.EncoderOptions;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
+import dev.jlens.sae.SaeFit;
 import dev.jlens.sae.SparseCodes;
 
 import java.io.IOException;
 
 /**
- * A JumpReLU SAE (Gemma Scope params.npz, SAELens directory, or a registry id such as
- * {@code gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82}), memory-mapped. Thread rules: {@link #encode} is
- * not thread-safe (one encoder per thread); close after use.
+ * A sparse autoencoder (JumpReLU, standard ReLU or TopK; a Gemma Scope params.npz, a SAELens directory, or a registry
+ * id such as {@code gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82}), memory-mapped. It encodes only
+ * activations of the hook it was trained on: {@link #encode} refuses a capture of another layer. Thread rules:
+ * {@link #encode} is not thread-safe (one encoder per thread); close after use.
  */
 public final class SparseAutoencoder implements AutoCloseable {
     private final Sae sae;
@@ -22,9 +24,21 @@ public final class SparseAutoencoder implements AutoCloseable {
         this.encoder = encoder;
     }
 
-    /** Loads an SAE and an encoder ("auto" = Vector API when available; also "vector", "ggml", "scalar"). */
+    /**
+     * Loads an SAE and an encoder ("auto" = Vector API when available; also "vector", "ggml", "scalar"). A registry
+     * id wins over a folder of the same relative name (write {@code ./path} for the folder); a params.npz outside a
+     * {@code layer_N} folder loads with its hook layer unknown ({@link #load(String, String, int)} states it).
+     */
     public static SparseAutoencoder load(String pathOrId, String encoder) throws IOException {
-        Sae sae = Sae.load(pathOrId);
+        return load(pathOrId, encoder, -1);
+    }
+
+    /**
+     * As {@link #load(String, String)}; {@code hookLayer} (>= 0, or -1) is the layer of a params.npz whose path names
+     * none (its hook is then {@code blocks.hookLayer.hook_resid_post}).
+     */
+    public static SparseAutoencoder load(String pathOrId, String encoder, int hookLayer) throws IOException {
+        Sae sae = Sae.load(pathOrId, hookLayer);
         try {
             return new SparseAutoencoder(sae, SaeEncoders.create(sae, encoder, EncoderOptions.defaults()));
         } catch (RuntimeException e) {
@@ -35,6 +49,13 @@ public final class SparseAutoencoder implements AutoCloseable {
 
     /** Loads an SAE with the {@code auto} encoder. */
     public static SparseAutoencoder load(String pathOrId) throws IOException { return load(pathOrId, "auto"); }
+
+    /** The hook it was trained on, e.g. {@code blocks.12.hook_resid_post}; null when unknown (a bare params.npz). */
+    public String hookName() { return sae.cfg().hookName(); }
+    /** SAELens' architecture: "jumprelu", "standard" or "topk". */
+    public String architecture() { return sae.cfg().architecture(); }
+    /** The model it was trained on (e.g. {@code gemma-2-2b}); null when unknown. */
+    public String modelName() { return sae.cfg().modelName(); }
 
     /** Input width d_in (the model's d_model). */
     public int dIn() { return sae.dIn(); }
@@ -50,9 +71,14 @@ public final class SparseAutoencoder implements AutoCloseable {
     /** The feature's decoder row (its direction in the residual stream), length d_in. */
     public float[] decoderRow(int feature) { return sae.decoderRow(feature); }
 
-    /** Sparse codes of every row (d_in must equal the activations' d_model). */
+    /**
+     * Sparse codes of every row. d_in must equal the activations' d_model, and the SAE's hook must be the captured
+     * one ({@code blocks.layer.hook_resid_post}, or {@code blocks.(layer+1).hook_resid_pre}): otherwise an
+     * IllegalArgumentException names both hooks. An SAE whose hook is unknown encodes any layer.
+     */
     public FeatureActivations encode(LayerActivations x) {
         sae.validateFor(x.dModel());
+        SaeFit.requireCapturePoint(sae.cfg(), sae.source().toString(), x.layer());
         SparseCodes c = encoder.encode(x.data(), x.rows());
         return new FeatureActivations(c);
     }

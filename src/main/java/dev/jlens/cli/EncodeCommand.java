@@ -17,10 +17,14 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--activations", required = true, description = "activations.npy from jlens capture") Path activations;
     @Option(names = "--out", required = true) Path out;
     @Option(names = "--encoder", defaultValue = "auto", description = "auto | vector | ggml | ggml-gpu | scalar") String encoder;
+    @Option(names = "--hook-layer", description = {"the SAE's hook layer (blocks.N.hook_resid_post) for a params.npz whose path has no layer_N folder;",
+            "default: the layer in capture.json next to the activations. An SAE of another layer or hook is refused (exit 2)."}) Integer hookLayer;
 
     @Override
     public Integer call() throws Exception {
-        CodesFolder.Metrics m = CodesFolder.write(sae, activations, out, encoder, new ProgressBar(spec.commandLine().getErr()));
+        if (hookLayer != null && hookLayer < 0) throw new IllegalArgumentException("--hook-layer must be >= 0, got " + hookLayer);
+        CodesFolder.Metrics m = CodesFolder.write(sae, activations, out, encoder, hookLayer == null ? -1 : hookLayer,
+                new ProgressBar(spec.commandLine().getErr()));
         spec.commandLine().getOut().printf("encoded %d rows (%d BOS rows excluded from metrics) with the %s encoder: L0 %.1f, FVU %.4f, cosine %.4f%n  %s%n",
                 m.rows(), m.rowsExcludedAsBos(), m.encoder(), m.meanL0(), m.fvu(), m.meanCosine(), out);
         return 0;

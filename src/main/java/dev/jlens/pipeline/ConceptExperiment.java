@@ -18,6 +18,7 @@ import dev.jlens.sae.EncoderOptions;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
+import dev.jlens.sae.SaeFit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -91,6 +92,8 @@ public final class ConceptExperiment {
                     + "this build has none");
         }
         try (Model model = Model.load(cfg.model(), cfg.gpuCapture() ? Model.Params.captureOnGpu(cfg.layer()) : Model.Params.defaults())) {
+        // before the capture: an SAE of another layer or hook is refused, a model mismatch warned about (issue 16)
+        SaeFit.requireForCapture(List.of(cfg.coarseSae(), cfg.fineSae()), cfg.layer(), cfg.model());
             if (cfg.layer() >= model.nLayer()) {
                 throw new IllegalArgumentException("layer " + cfg.layer() + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
             }
@@ -213,7 +216,7 @@ public final class ConceptExperiment {
 
     private static SaeSide encodeSide(String name, String saeId, ExperimentConfig cfg, ActivationSource cache, int bos,
                                       List<PromptSet.Prompt> prompts, int nTarget, Progress progress) throws IOException {
-        try (Sae sae = Sae.load(saeId)) {
+        try (Sae sae = Sae.load(saeId, cfg.layer())) {
             sae.validateFor(cache.nEmbd());
             String saeSha = saeHash(sae, cfg.cacheDir());
             List<Aggregator.Row> rows;
@@ -229,6 +232,7 @@ public final class ConceptExperiment {
                 boolean isTarget = r.prompt() < nTarget;
                 String facet = isTarget ? prompts.get(r.prompt()).facet() : null;
                 table.add(new PromptActivations(r.prompt(), isTarget ? Label.TARGET : Label.CONTROL, facet, r.features(), r.values()));
+            SaeFit.requireCapturePoint(sae.cfg(), saeId, cfg.layer());
             }
             return new SaeSide(name, table, Map.of());
         }

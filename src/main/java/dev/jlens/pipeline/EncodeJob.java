@@ -5,7 +5,10 @@ import dev.jlens.formats.Npy;
 import dev.jlens.formats.NpzWriter;
 import dev.jlens.formats.Tensor;
 import dev.jlens.sae.EncoderOptions;
+import dev.jlens.sae.ModelIdentity;
 import dev.jlens.sae.Sae;
+import dev.jlens.sae.SaeConfig;
+import dev.jlens.sae.SaeFit;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SaeMetrics;
@@ -27,16 +30,65 @@ import java.util.Map;
  * float32 [nnz], {@code offsets} int64 [rows+1], {@code shape} int64 [2] = (rows, d_sae):
  * {@code scipy.sparse.csr_matrix((z['values'], z['indices'], z['offsets']), shape=tuple(z['shape']))}.
  * {@code metrics.json}: L0, MSE, FVU, reconstruction cosine over the non-BOS rows (BOS rows are known
- * from capture.json's bos_token_id and tokens.csv next to the activations).
+ * from capture.json's bos_token_id and tokens.csv next to the activations), and what the SAE and the
+ * capture are: the SAE's hook and model, the captured hook, the model's GGUF names and how they compare.
+ *
+ * <p>The SAE must read the captured hook: capture.json next to the activations gives the layer
+ * ({@code blocks.L.hook_resid_post}), and an SAE whose hook names another layer or another hook kind is refused
+ * (IllegalArgumentException naming both). A params.npz whose path names no layer takes {@code --hook-layer}, else
+ * capture.json's layer; with neither (a bare encode of activations without capture.json) its hook stays unknown.
+ * A model mismatch (SAE model_name vs the GGUF of capture.json's model) is a warning, recorded.
  */
 public final class EncodeJob {
     private EncodeJob() {}
 
+    /**
+     * metrics.json. The last fields (after decoderRowNormMax) say what was encoded with what.
+     *
+     * @param saeHookName       the SAE's hook ({@code blocks.12.hook_resid_post}); null when unknown
+     * @param saeHookLayerFrom  where its layer came from: {@code sae} (its path, config or registry entry),
+     *                          {@code --hook-layer}, {@code capture.json}, or {@code unknown}
+     * @param captureHookName   the captured hook per capture.json; null without capture.json
+     * @param saeModelName      the SAE's model_name; null when unknown
+     * @param model             the captured model's GGUF general.* names; null when capture.json or its model file is absent
+     * @param modelMatch        {@link SaeFit.ModelMatch} of the two
+     */
     public record Metrics(String sae, String encoder, long rows, long rowsExcludedAsBos, int dSae, double meanL0, double mse, double fvu,
-                          double meanCosine, double decoderRowNormMin, double decoderRowNormMax) {}
+                          double meanCosine, double decoderRowNormMin, double decoderRowNormMax, String saeArchitecture,
+                          String saeHookName, String saeHookLayerFrom, String captureHookName, String saeModelName,
+                          ModelIdentity model, String modelMatch) {}
+
+    /** What capture.json next to the activations says; layer -1 and nulls without one. */
+    record CaptureSide(int layer, String hookName, Path model) {
+        static CaptureSide read(Path dir) throws IOException {
+            Path info = dir.resolve("capture.json");
+            if (!Files.isRegularFile(info)) return new CaptureSide(-1, null, null);
+            var j = Json.MAPPER.readTree(info.toFile());
+            if (j == null || !j.path("layer").canConvertToInt() || j.path("layer").asInt() < 0)
+                throw new FormatException(info, "layer", "missing or not a layer number: " + (j == null ? null : j.get("layer")));
+            int layer = j.get("layer").asInt();
+            String model = j.path("model").isTextual() ? j.get("model").asText() : null;
+            return new CaptureSide(layer, SaeFit.captureHookName(layer), model == null ? null : Path.of(model));
+        }
+    }
 
     public static Metrics run(String saeId, Path activations, Path outDir, String encoderKind, Progress progress) throws IOException {
-        try (Sae sae = Sae.load(saeId); Arena arena = Arena.ofConfined()) {
+        return run(saeId, activations, outDir, encoderKind, -1, progress);
+    }
+
+    /** @param hookLayer the SAE's hook layer as the user states it (--hook-layer), -1 when not given */
+    public static Metrics run(String saeId, Path activations, Path outDir, String encoderKind, int hookLayer, Progress progress) throws IOException {
+        CaptureSide cap = CaptureSide.read(activations.toAbsolutePath().getParent());
+        int hint = hookLayer >= 0 ? hookLayer : cap.layer();
+        // checks first, from the configs alone: a mismatch must not cost a weight scan
+        SaeConfig stated = Sae.config(saeId, -1);
+        SaeConfig cfg = Sae.config(saeId, hint);
+        if (hookLayer >= 0) SaeFit.requireCapturePoint(cfg, saeId, hookLayer);
+        if (cap.layer() >= 0) SaeFit.requireCapturePoint(cfg, saeId, cap.layer());
+        String from = stated.hookKnown() ? "sae" : hookLayer >= 0 ? "--hook-layer" : cap.layer() >= 0 ? "capture.json" : "unknown";
+        ModelIdentity model = cap.model() != null && Files.isRegularFile(cap.model()) ? ModelIdentity.read(cap.model()) : null;
+        SaeFit.ModelCheck check = SaeFit.checkModel(cfg, saeId, model);
+        try (Sae sae = Sae.load(saeId, hint); Arena arena = Arena.ofConfined()) {
             Tensor x = Npy.read(activations, arena);
             if (x.rank() != 2) throw new FormatException(activations, "shape", "expected [tokens, d_in], got rank " + x.rank());
             if (x.dtype() != dev.jlens.formats.DType.F32) throw new FormatException(activations, "descr", "expected float32 activations, got " + x.dtype());
@@ -60,7 +112,8 @@ public final class EncodeJob {
                 long nBos = 0;
                 for (boolean b : bos) if (b) nBos++;
                 Metrics m = new Metrics(saeId, enc.kind(), rows, nBos, sae.dSae(), rep.summary().meanL0(), rep.summary().mse(),
-                        rep.summary().fvu(), rep.summary().meanCosine(), norms.min(), norms.max());
+                        rep.summary().fvu(), rep.summary().meanCosine(), norms.min(), norms.max(), sae.cfg().architecture(),
+                        sae.cfg().hookName(), from, cap.hookName(), sae.cfg().modelName(), model, check.match().name());
                 Json.write(outDir.resolve("metrics.json"), m);
                 return m;
             }
