@@ -77,6 +77,14 @@ public final class Model implements AutoCloseable {
         if (!Files.isRegularFile(gguf)) throw new IllegalArgumentException(gguf + ": model file does not exist");
         if (!Files.isReadable(gguf)) throw new IllegalArgumentException(gguf + ": model file is not readable");
         ModelFileCheck.check(gguf);
+        return loadUnchecked(gguf, params);
+    }
+
+    /**
+     * The native half of {@link #load}: hands the file to llama.cpp without the Java check. Only for a file that
+     * passed it, and for tests that must show what llama.cpp itself does with a bad file (in a child JVM).
+     */
+    static Model loadUnchecked(Path gguf, Params params) {
         NativeLibrary.load();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = LlamaH.llama_model_default_params(a);

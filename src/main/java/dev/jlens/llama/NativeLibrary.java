@@ -6,12 +6,18 @@ import dev.jlens.bindings.NativeSymbols;
 import dev.jlens.bindings.ggml_log_callback;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * Loads the pinned llama.cpp build by path with {@link SymbolLookup#libraryLookup} (dlopen RTLD_LOCAL).
@@ -261,7 +267,49 @@ public final class NativeLibrary {
         return dir.toAbsolutePath();
     }
 
+    /** The variable ggml reads before printing a backtrace on abort (ggml.c ggml_print_backtrace, ggml.cpp at load). */
+    static final String NO_BACKTRACE = "GGML_NO_BACKTRACE";
+
+    /**
+     * Sets {@value #NO_BACKTRACE}=1 in this process's C environment (libc setenv, not overwriting a value already
+     * there) before ggml is loaded. Without it ggml's abort path forks a child that waits on a pipe before starting
+     * gdb; when two threads of one graph hit the same GGML_ASSERT, each child inherits the other's pipe end and both
+     * wait forever, so the process hangs instead of dying (seen for 15 minutes with rope.dimension_count 15). ggml.cpp
+     * reads the variable once when the library loads (its std::terminate hook) and ggml.c on every abort, so it must
+     * be set before the first dlopen. {@code -Djlens.ggml.backtrace=true} keeps ggml's backtrace for debugging.
+     * setenv is not safe against a concurrent getenv in another native thread; it runs once, under the load lock,
+     * before any llama.cpp thread exists.
+     */
+    static void disableGgmlBacktrace() {
+        if (Boolean.getBoolean("jlens.ggml.backtrace")) return;
+        Linker linker = Linker.nativeLinker();
+        MemorySegment setenv = linker.defaultLookup().find("setenv")
+                .orElseThrow(() -> new LlamaException("libc has no setenv: cannot set " + NO_BACKTRACE + " before loading ggml", null));
+        MethodHandle h = linker.downcallHandle(setenv, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) h.invokeExact(a.allocateFrom(NO_BACKTRACE), a.allocateFrom("1"), 0);
+            if (rc != 0) throw new LlamaException("setenv(" + NO_BACKTRACE + ") failed with " + rc, null);
+        } catch (LlamaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new LlamaException("setenv(" + NO_BACKTRACE + ") failed: " + t, t);
+        }
+    }
+
+    /** {@value #NO_BACKTRACE} as this process's C environment has it now (null when unset); for tests. */
+    static String ggmlNoBacktrace() {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle h = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(), FunctionDescriptor.of(ADDRESS, ADDRESS));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = (MemorySegment) h.invokeExact(a.allocateFrom(NO_BACKTRACE));
+            return v.equals(MemorySegment.NULL) ? null : v.reinterpret(4096).getString(0);
+        } catch (Throwable t) {
+            throw new LlamaException("getenv(" + NO_BACKTRACE + ") failed: " + t, t);
+        }
+    }
+
     private static NativeLibrary doLoad(Path dir) {
+        disableGgmlBacktrace();
         Arena arena = Arena.ofShared(); // never closed: the libraries live as long as the process
         SymbolLookup lookup = null;
         List<String> libs = new ArrayList<>(List.of(LIBS));
