@@ -121,6 +121,29 @@ class GgmlSaeEncoderTest {
         }
     }
 
+    /**
+     * The ggml encoder on the layouts and architectures of issue 16: a Fortran-order w_* npz (W_enc uploaded from
+     * W_enc^T as is), JumpReLU thresholds <= 0 (gated on max(threshold, 0)), SAELens standard and topk directories,
+     * each against the f64 reference of SAELens' formulas.
+     */
+    @ParameterizedTest
+    @CsvSource({"jumprelu-fortran,0,13,207,5", "jumprelu-fortran,0,64,1031,9", "standard,0,13,207,5", "topk,7,13,207,5", "topk,40,64,1031,9"})
+    void ggmlEncoderComputesFortranStandardAndTopkSaesAsSaeLens(String what, int k, int dIn, int dSae, int n) throws IOException {
+        boolean fortran = what.endsWith("fortran");
+        String arch = fortran ? "jumprelu" : what;
+        SaeReference.Weights w = SaeReference.random(dIn, dSae, 17L * dIn + dSae, fortran, 0.15);
+        float[] x = SaeReference.inputs(n, dIn, 3);
+        Path src = fortran ? SaeArchitecturesTest.writeNpz(tmp.resolve("ggml-f/layer_12/w/params.npz"), w, true)
+                : SaeArchitecturesTest.writeSaeLensDir(tmp.resolve("ggml-" + what + k), w, arch, "topk".equals(arch) ? k : null, "torch.float32");
+        double[][][] ref = SaeReference.pre(w, x, n, !fortran);
+        try (Sae sae = Sae.load(src.toString()); SaeEncoder enc = SaeEncoders.create(sae, "ggml", SaeFixtures.small())) {
+            assertEquals(fortran, sae.wEncTransposed());
+            int[] s = SaeReference.compare(enc.encode(x, n), ref[0], ref[1], arch, w.thr(), k, null);
+            System.out.printf("ggml %s %dx%d: %d decisions compared, %d ties%n", what, dIn, dSae, s[0], s[1]);
+            assertTrue(s[0] > 0.9 * n * dSae, "compared only " + s[0]);
+        }
+    }
+
     /** Returns {compared, ties}; fails on any disagreement outside the f32 tie band. */
     static int[] compare(SparseCodes codes, Random rnd, int dIn, int dSae, int nTok) {
         return compare(codes, rnd, dIn, dSae, nTok, 0);
