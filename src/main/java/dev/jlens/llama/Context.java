@@ -284,6 +284,7 @@ public final class Context implements AutoCloseable {
                 if (abortRequested && rc == 2) throw new Status.CancelledException("capture cancelled");
                 Status.checkDecode(rc);
                 tap.checkAfterDecode(nTokens);
+                FiniteCheck.requireFinite(model, layers, dest, nTokens, nEmbd, prompt, pos); // a NaN model is bad input, not data
             } finally {
                 exit();
             }

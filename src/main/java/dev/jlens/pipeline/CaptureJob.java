@@ -44,6 +44,25 @@ public final class CaptureJob {
             total += t.length;
         }
         if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens: " + total);
+        boolean created = !Files.exists(outDir);
+        try {
+            return write(model, prompts, tokens, total, layer, outDir, ctxParams, progress);
+        } catch (IOException | RuntimeException | Error e) {
+            // a failed capture (a model that computes NaN, a cancelled decode...) leaves no empty folder of its own
+            if (created) {
+                try {
+                    Files.deleteIfExists(outDir);
+                } catch (IOException notEmpty) {
+                    e.addSuppressed(notEmpty);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static Result write(Model model, List<String> prompts, List<int[]> tokens, long total, int layer, Path outDir,
+                                Context.Params ctxParams, Progress progress) throws IOException {
+        Vocab vocab = model.vocab();
         Files.createDirectories(outDir);
         Path npy = outDir.resolve("activations.npy");
         Path csv = outDir.resolve("tokens.csv");
