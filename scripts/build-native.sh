@@ -27,13 +27,19 @@ done
 # ggml's libggml-cuda.so module crashed there loading a CPU model once the CUDA module was loaded (README,
 # "Building with CUDA"), so it is not what --cuda builds.
 if [[ " ${flags[*]} " == *JLENS_CUDA=ON* ]]; then flags=("${flags[@]/-DJLENS_PORTABLE=ON/-DJLENS_PORTABLE=OFF}"); fi
-"$JLENS_ROOT/scripts/fetch-llama.sh" >&2
 commit=$(pin commit)
 # keyed by our CMakeLists.txt too: a change there (e.g. library names) must not reuse an old build
 cmk=$(sha256sum "$JLENS_ROOT/CMakeLists.txt" | cut -c1-8)
 build="$JLENS_CACHE/build/llama-${commit:0:12}-$cmk-$key"
 out="${JLENS_NATIVE_OUT:-$(native_lib_dir)}"
 stamp="$build/.jlens-built"
+mkdir -p "$JLENS_CACHE/build" "$(dirname "$out")"
+# Concurrent runs (parallel launches of scripts/jlens, a test run beside them) are serialised: one lock per build
+# folder around fetching and compiling, one per install folder around installing. Each step re-checks after
+# taking its lock, so whoever waited finds the work done.
+exec 8>"$build.lock"
+flock 8
+"$JLENS_ROOT/scripts/fetch-llama.sh" >&2
 # a build folder configured from another checkout cannot be reused by CMake: start it afresh
 if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$JLENS_ROOT" "$build/CMakeCache.txt"; then
   if [ -f "$stamp" ] && [ -d "$build/bin" ]; then
@@ -54,12 +60,42 @@ if [ ! -f "$stamp" ]; then
     || { tail -30 "$build.build.log" >&2; die "native build failed (log: $build.build.log)"; }
   printf '%s\n' "$commit ${flags[*]}" > "$stamp"
 fi
-mkdir -p "$out"
-rm -f "$out"/lib*.so* "$out/natives.list"
-cp -P "$build"/bin/lib*.so* "$out"/
-[ -d "$build/bin" ] && [ -x "$build/bin/llama-bench" ] && cp "$build/bin/llama-bench" "$out/" || true
+exec 8>&-
+
+# Install. The folder names its build in .jlens-build; an install of the same build is left alone (it used to be
+# deleted and re-copied on every call, and a JVM starting meanwhile found it half empty or loaded a half-written
+# library). A new install is assembled in a temporary folder beside the target and renamed into place: a missing
+# target appears complete at once; an existing one (another build) gets each file by rename(2), the libraries
+# first and natives.list (what readers check) last, then loses the files the new build does not have.
+id="$(basename "$build") $(cat "$stamp")"
+exec 9>"$(dirname "$out")/.$(basename "$out").lock"
+flock 9
+if natives_installed "$out" && [ "$(cat "$out/.jlens-build" 2>/dev/null)" = "$id" ]; then
+  echo "$out"
+  exit 0
+fi
+tmp=$(mktemp -d "$(dirname "$out")/.$(basename "$out").new.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cp -P "$build"/bin/lib*.so* "$tmp"/
+[ -d "$build/bin" ] && [ -x "$build/bin/llama-bench" ] && cp "$build/bin/llama-bench" "$tmp/" || true
 # the files the jar carries and NativeLibrary extracts and checks (a jar folder cannot be listed):
 # "sha256  name" for the libraries under their SONAMEs and the backend modules
-( cd "$out" && ls libjlens-*.so.0 libggml-*.so 2>/dev/null | LC_ALL=C sort | xargs sha256sum ) > "$out/natives.list.tmp"
-mv "$out/natives.list.tmp" "$out/natives.list"
+( cd "$tmp" && ls libjlens-*.so.0 libggml-*.so 2>/dev/null | LC_ALL=C sort | xargs sha256sum ) > "$tmp/natives.list"
+printf '%s\n' "$id" > "$tmp/.jlens-build"
+chmod 755 "$tmp"
+if [ ! -e "$out" ]; then
+  mv -T "$tmp" "$out"
+else
+  for f in "$tmp"/*; do
+    n=$(basename "$f")
+    [ "$n" = natives.list ] || mv -f "$f" "$out/$n"
+  done
+  mv -f "$tmp/.jlens-build" "$out/.jlens-build"
+  mv -f "$tmp/natives.list" "$out/natives.list"
+  for f in "$out"/lib*.so* "$out/llama-bench"; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    n=$(basename "$f")
+    grep -q "  $n\$" "$out/natives.list" || [ -e "$build/bin/$n" ] || rm -f "$f"
+  done
+fi
 echo "$out"

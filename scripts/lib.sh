@@ -24,5 +24,13 @@ select_jdk() {
   die "no JDK >= 22 found (looked at \$JAVA_HOME and /usr/lib/jvm/*). Install JDK 25 (e.g. Temurin) and set JAVA_HOME."
 }
 
-# Folder holding the built shared libraries that Java loads.
-native_lib_dir() { echo "$JLENS_ROOT/native/lib"; }
+# Folder holding the built shared libraries that Java loads ($JLENS_NATIVE_OUT, else native/lib).
+native_lib_dir() { echo "${JLENS_NATIVE_OUT:-$JLENS_ROOT/native/lib}"; }
+
+# Whether folder $1 holds a complete install of build-native.sh: natives.list is written last, after every
+# library it lists (libjlens-*.so.0, the libggml-*.so backend modules) is in place.
+natives_installed() {
+  [ -f "$1/natives.list" ] && [ -f "$1/libjlens-llama.so.0" ] || return 1
+  local name
+  while read -r _ name; do [ -f "$1/$name" ] || return 1; done < "$1/natives.list"
+}
