@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.AbstractList;
 import java.util.ArrayList;
@@ -213,8 +214,25 @@ public final class GgufFile implements AutoCloseable {
         byName = names;
     }
 
+    /**
+     * Why {@code file} cannot be read as a model before a byte of it is read, or null when it is a readable regular
+     * file (symbolic links followed): "does not exist", "is a folder", "is not a regular file (...)", "is not
+     * readable". A FIFO is never opened: opening one for reading blocks until some writer appears.
+     */
+    public static String notARegularFile(Path file) {
+        if (Files.isRegularFile(file)) return Files.isReadable(file) ? null : "is not readable";
+        if (Files.isDirectory(file)) return "is a folder, not a file";
+        if (Files.exists(file)) return "is not a regular file (a FIFO, socket or device): a model must be a regular file";
+        return "does not exist";
+    }
+
     /** Maps and validates {@code file}; the mapping lives until {@link #close()}. */
     public static GgufFile open(Path file) throws IOException {
+        String why = notARegularFile(file);
+        if (why != null && !why.equals("is not readable")) {
+            if (why.equals("does not exist")) throw new java.nio.file.NoSuchFileException(file.toString());
+            throw new FormatException(file, "file", why);
+        }
         Arena arena = Arena.ofShared();
         try {
             return new GgufFile(file, arena, Npy.map(file, arena));

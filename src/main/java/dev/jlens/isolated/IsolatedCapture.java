@@ -1,6 +1,7 @@
 package dev.jlens.isolated;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.jlens.formats.GgufFile;
 import dev.jlens.llama.Context;
 import dev.jlens.pipeline.CaptureJob;
 import dev.jlens.pipeline.Json;
@@ -64,7 +65,8 @@ public final class IsolatedCapture {
         Objects.requireNonNull(params, "params");
         Objects.requireNonNull(options, "options");
         // the cheap checks happen here, so bad input never costs a worker start
-        if (!Files.isRegularFile(model)) throw new IllegalArgumentException(model + ": model file does not exist");
+        String why = GgufFile.notARegularFile(model);
+        if (why != null) throw new IllegalArgumentException(model + ": model file " + why);
         if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts to capture");
         if (layer < 0) throw new IllegalArgumentException("layer must be >= 0, got " + layer);
         for (int i = 0; i < prompts.size(); i++) {

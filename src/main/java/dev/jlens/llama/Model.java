@@ -3,10 +3,10 @@ package dev.jlens.llama;
 import dev.jlens.bindings.LlamaH;
 import dev.jlens.bindings.llama_model_params;
 import dev.jlens.bindings.llama_model_tensor_buft_override;
+import dev.jlens.formats.GgufFile;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,8 +74,8 @@ public final class Model implements AutoCloseable {
     public static Model load(Path gguf, Params params) {
         Objects.requireNonNull(gguf, "gguf");
         Objects.requireNonNull(params, "params");
-        if (!Files.isRegularFile(gguf)) throw new IllegalArgumentException(gguf + ": model file does not exist");
-        if (!Files.isReadable(gguf)) throw new IllegalArgumentException(gguf + ": model file is not readable");
+        String why = GgufFile.notARegularFile(gguf);
+        if (why != null) throw new IllegalArgumentException(gguf + ": model file " + why);
         ModelFileCheck.check(gguf);
         return loadUnchecked(gguf, params);
     }
