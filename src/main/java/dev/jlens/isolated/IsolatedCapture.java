@@ -84,8 +84,22 @@ public final class IsolatedCapture {
             ProcessBuilder pb = JavaProcess.builder(IsolatedWorker.class.getName(), List.of(request.toString(), workOut.toString()));
             pb.redirectError(err.toFile());
             pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            // the worker exits when this pipe closes: when this JVM ends, however it ends (IsolatedWorker.dieWithHost)
+            pb.redirectInput(ProcessBuilder.Redirect.PIPE);
+            pb.environment().put(IsolatedWorker.WATCH_STDIN, "1");
             long t0 = System.nanoTime();
             Process p = pb.start();
+            // SIGINT/SIGTERM of this JVM: stop the worker and remove the staging folder before exiting
+            Thread onShutdown = new Thread(() -> {
+                p.destroyForcibly();
+                try {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                deleteTree(staging);
+            }, "jlens-isolated-cleanup");
+            Runtime.getRuntime().addShutdownHook(onShutdown);
             int code;
             try {
                 if (!p.waitFor(options.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -97,10 +111,17 @@ public final class IsolatedCapture {
                 p.destroyForcibly();
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for the isolated capture worker", e);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onShutdown);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or about to: it cleans up
+                }
             }
             switch (code) {
                 case 0 -> { }
                 case 2 -> throw new IllegalArgumentException(workerMessage(err));
+                case IsolatedWorker.HOST_GONE -> throw new IsolatedWorkerCrashedException("isolated capture of " + model, code, tail(err));
                 case 1 -> throw new IOException("isolated capture worker failed: " + workerMessage(err));
                 default -> throw new IsolatedWorkerCrashedException("isolated capture of " + model, code, tail(err));
             }
@@ -144,9 +165,13 @@ public final class IsolatedCapture {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    /** Removes {@code dir} and everything in it; the host and a worker whose host died may both try (quietly). */
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (java.nio.file.NoSuchFileException | java.io.UncheckedIOException gone) {
+            // removed meanwhile by the other side
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "could not remove the staging folder {0}: {1}", dir, e.getMessage());
         }

@@ -18,8 +18,36 @@ import java.nio.file.Path;
 public final class IsolatedWorker {
     private IsolatedWorker() {}
 
+    /** Set by {@link IsolatedCapture} in the worker's environment: the host holds the worker's stdin pipe open. */
+    static final String WATCH_STDIN = "JLENS_WORKER_WATCH_STDIN";
+    /** Exit code of a worker whose host went away (it removed the host's staging folder first). */
+    static final int HOST_GONE = 3;
+
     public static void main(String[] args) {
+        if ("1".equals(System.getenv(WATCH_STDIN)) && args.length == 2) dieWithHost(Path.of(args[0]).toAbsolutePath().getParent());
         System.exit(run(args));
+    }
+
+    /**
+     * Ties this worker's life to its host's: the host holds our stdin pipe and never writes to it, so end-of-file
+     * means the host closed it or died (SIGINT, SIGTERM, kill -9: the kernel closes a dead process's pipes). Then
+     * the worker removes the host's staging folder (nobody else would: a host killed with -9 runs no finally block)
+     * and halts at once, even in the middle of a llama_decode.
+     */
+    private static void dieWithHost(Path staging) {
+        Thread t = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // the host never writes; anything read is ignored
+                }
+            } catch (java.io.IOException e) {
+                // a broken pipe is end-of-file too
+            }
+            if (staging != null && staging.getFileName().toString().contains(".isolated-")) IsolatedCapture.deleteTree(staging);
+            Runtime.getRuntime().halt(HOST_GONE);
+        }, "jlens-worker-host-watch");
+        t.setDaemon(true);
+        t.start();
     }
 
     static int run(String[] args) {
