@@ -39,7 +39,11 @@ final class PanamaKernels implements Kernels {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0, end = FS.loopBound(n);
         for (; i < end; i += L) acc = FloatVector.fromArray(FS, a, i).fma(FloatVector.fromArray(FS, b, i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // the lanes summed in lane order: reduceLanes(ADD) leaves the order open, and interpreted and JIT-compiled
+        // code used different orders (42 of 64 dots of length 2304 changed their last bits after warm-up), which
+        // made the same logit lens differ between a cold and a warm JVM
+        float s = 0f;
+        for (int j = 0; j < L; j++) s += acc.lane(j);
         for (; i < n; i++) s = Math.fma(a[i], b[i], s);
         return s;
     }
