@@ -35,6 +35,7 @@ public final class RowDequantizer {
 
     /** The dequantiser of {@code type}; fails for a type ggml cannot convert to float (e.g. I32). */
     public static RowDequantizer of(GgmlType type) {
+        if (type == GgmlType.F32) return new RowDequantizer(type, null); // a copy; ggml has no to_float for F32
         NativeLibrary.load();
         Linker linker = Linker.nativeLinker();
         MemorySegment fn = NativeSymbols.lookup().find("ggml_get_type_traits")
@@ -53,6 +54,8 @@ public final class RowDequantizer {
                     + type.blockSize + ", " + type.typeSize + "): the bindings do not match this ggml");
         }
         MemorySegment f = traits.get(ADDRESS, TO_FLOAT_OFFSET);
+        // F32 has no to_float in ggml's traits (nothing to convert): dequantize copies it
+        if (f.equals(MemorySegment.NULL) && type == GgmlType.F32) return new RowDequantizer(type, null);
         if (f.equals(MemorySegment.NULL)) throw new IllegalArgumentException("ggml cannot dequantise " + type + " to f32");
         MethodHandle h = linker.downcallHandle(f, FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG));
         return new RowDequantizer(type, h);
