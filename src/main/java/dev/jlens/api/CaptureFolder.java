@@ -16,7 +16,7 @@ import java.util.Objects;
  * {@link CodesFolder} and {@link Experiment#contrast} / {@link Experiment#crossmap}. The folder holds
  * {@code activations.npy} (float32 {@code [total_tokens x d_model]}, rows in prompt then position order, BOS rows
  * included), {@code tokens.csv} ({@code prompt,position,token_id,text}) and {@code capture.json} (model, layer, hook
- * name, BOS token id, llama.cpp commit). Memory stays bounded by one batch; the files appear atomically at the end.
+ * name, BOS token id, llama.cpp commit, and the numerics: K/V cache type, flash attention, the file's weight types). Memory stays bounded by one batch; the files appear atomically at the end.
  *
  * <p>Threads: {@link #write} loads its own model and context and may run on any thread; two writes to the same
  * folder at the same time are not supported.
@@ -37,39 +37,52 @@ public final class CaptureFolder {
      *                        llama.cpp build with a GPU device, else the write fails with IllegalArgumentException
      * @param isolated        run llama.cpp in a worker process, so a native abort on an untrusted model file fails the
      *                        write with an exception instead of ending this JVM (no progress is reported; not with
-     *                        {@code gpuCapture})
+     *                        {@code gpuCapture} or {@code fastKv})
+     * @param fastKv          llama.cpp's f16 K/V cache ({@code --fast-kv}): half the cache memory, ~2e-3 instead of ~4e-5
+     *                        row error at layer 12 against an f32 forward pass; false (the default) keeps K/V in f32 with
+     *                        flash attention off
      */
     public record Options(int contextTokens, int ubatchTokens, int promptsPerBatch, int threads, int gpuLayers, boolean gpuCapture,
-                          boolean isolated) {
+                          boolean isolated, boolean fastKv) {
         /** Validates the options with the capture context's own rules. */
         public Options {
-            contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads); // the context's own checks
+            contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads, fastKv); // the context's own checks
         }
 
-        /** 2048-token context, 512-token steps, 64 prompts per batch, all cores, CPU only, in this process. */
+        /** Options with the default numerics (f32 K/V cache). */
+        public Options(int contextTokens, int ubatchTokens, int promptsPerBatch, int threads, int gpuLayers, boolean gpuCapture,
+                       boolean isolated) {
+            this(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, false);
+        }
+
+        /** 2048-token context, 512-token steps, 64 prompts per batch, all cores, CPU only, in this process, f32 K/V cache. */
         public static Options defaults() {
-            return new Options(2048, 512, 64, Runtime.getRuntime().availableProcessors(), 0, false, false);
+            return new Options(2048, 512, 64, Runtime.getRuntime().availableProcessors(), 0, false, false, false);
         }
 
         /** A copy with {@link #contextTokens()} replaced (validated like the constructor). */
-        public Options withContextTokens(int n) { return new Options(n, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated); }
+        public Options withContextTokens(int n) { return new Options(n, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, fastKv); }
         /** A copy with {@link #ubatchTokens()} replaced (validated like the constructor). */
-        public Options withUbatchTokens(int n) { return new Options(contextTokens, n, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated); }
+        public Options withUbatchTokens(int n) { return new Options(contextTokens, n, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, fastKv); }
         /** A copy with {@link #promptsPerBatch()} replaced (validated like the constructor). */
-        public Options withPromptsPerBatch(int n) { return new Options(contextTokens, ubatchTokens, n, threads, gpuLayers, gpuCapture, isolated); }
+        public Options withPromptsPerBatch(int n) { return new Options(contextTokens, ubatchTokens, n, threads, gpuLayers, gpuCapture, isolated, fastKv); }
         /** A copy with {@link #threads()} replaced (validated like the constructor). */
-        public Options withThreads(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, n, gpuLayers, gpuCapture, isolated); }
+        public Options withThreads(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, n, gpuLayers, gpuCapture, isolated, fastKv); }
         /** A copy with {@link #gpuLayers()} replaced (validated like the constructor). */
-        public Options withGpuLayers(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, n, gpuCapture, isolated); }
+        public Options withGpuLayers(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, n, gpuCapture, isolated, fastKv); }
         /** A copy with {@link #gpuCapture()} replaced (validated like the constructor). */
-        public Options withGpuCapture(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, b, isolated); }
+        public Options withGpuCapture(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, b, isolated, fastKv); }
         /** A copy with {@link #isolated()} replaced (validated like the constructor). */
-        public Options withIsolated(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, b); }
+        public Options withIsolated(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, b, fastKv); }
 
-        Context.Params params() { return contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads); }
+        /** A copy with {@link #fastKv()} replaced. */
+        public Options withFastKv(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, b); }
 
-        private static Context.Params contextParams(int ctx, int ubatch, int seqs, int threads) {
-            return Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(threads);
+        Context.Params params() { return contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads, fastKv); }
+
+        private static Context.Params contextParams(int ctx, int ubatch, int seqs, int threads, boolean fastKv) {
+            return Context.Params.defaults().withCtx(ctx).withUbatch(Math.min(ubatch, ctx)).withSeqMax(Math.min(seqs, ctx)).withThreads(threads)
+                    .withFastKv(fastKv);
         }
     }
 
@@ -102,6 +115,8 @@ public final class CaptureFolder {
         CaptureJob.Result r;
         if (options.isolated()) {
             if (options.gpuCapture()) throw new IllegalArgumentException("--gpu-capture is not supported with --isolated");
+            // the worker builds its context from the default numerics: refuse rather than silently capture in f32
+            if (options.fastKv()) throw new IllegalArgumentException("--fast-kv is not supported with --isolated");
             r = IsolatedCapture.run(model, prompts, layer, outDir, p, options.gpuLayers(), IsolatedCapture.Options.defaults());
         } else {
             try (Model m = Model.load(model, options.gpuCapture() ? Model.Params.captureOnGpu(layer) : new Model.Params(options.gpuLayers(), true))) {

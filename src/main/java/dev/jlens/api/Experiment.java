@@ -21,9 +21,10 @@ import java.util.Objects;
 /**
  * The concept experiment (the France feature-mapping study by default) and its stages: capture the residual stream
  * after a layer for target (concept) and control (neutral) prompts, encode it with a coarse and a fine SAE,
- * aggregate per prompt over non-BOS tokens, contrast statistics per feature (selectivity, AUROC, permutation p,
- * Benjamini-Hochberg q, effect size), the cross-resolution map between the top coarse features (anchors) and the top
- * fine features (activation correlation + decoder cosine), the GO/NO-GO verdict, and the outputs in one folder:
+ * aggregate per prompt over non-BOS tokens, contrast statistics per feature (selectivity, AUROC, Mann-Whitney p,
+ * Benjamini-Hochberg q, effect size, permutation p as a check), the cross-resolution map between the top coarse
+ * features (anchors) and the top fine features (activation correlation + decoder cosine), the GO/NO-GO verdict, and
+ * the outputs in one folder:
  * {@code results.json}, {@code features_coarse.csv}, {@code features_fine.csv}, {@code pairs.csv},
  * {@code report.html}, {@code heatmap.png}, {@code scatter.png}.
  *
@@ -70,7 +71,7 @@ public final class Experiment {
      * @param minCosine       decoder cosine a fine feature needs to match an anchor, in [-1, 1)
      * @param minCorrelation  activation correlation (Pearson, over prompts) a fine feature needs to match, in [-1, 1)
      * @param minSubFeatures  fine matches the best anchor needs for GO, >= 1
-     * @param permutations    label permutations per feature for the p-values, >= 1
+     * @param permutations    label permutations per feature for the permutation check of the p-values, >= 1
      * @param seed            seed of the permutations
      * @param encoder         SAE encoder: {@code auto}, {@code vector}, {@code ggml}, {@code ggml-gpu} or {@code scalar}
      * @param contextTokens   context size in tokens = the most tokens per capture batch, >= 16; longer prompts are rejected
@@ -78,12 +79,15 @@ public final class Experiment {
      * @param threads         CPU threads for capture and encode, >= 1
      * @param gpuCapture      capture with blocks 0..layer on the GPU (needs a llama.cpp build with a GPU device); its
      *                        activations are cached apart from CPU ones
+     * @param fastKv          capture with llama.cpp's f16 K/V cache ({@code --fast-kv}): half the cache memory, ~2e-3 instead
+     *                        of ~4e-5 row error at layer 12 against an f32 forward pass; false (the default) keeps K/V in f32
+     *                        with flash attention off. Recorded in results.json; its activations are cached apart
      * @param cacheDir        folder of the activation and aggregate caches, shared between runs
      */
     public record Settings(Path targetPrompts, Path controlPrompts, int layer, Aggregate aggregate, int anchors, int fineCandidates,
                            double minActivation, double minCosine, double minCorrelation, int minSubFeatures, int permutations,
                            long seed, String encoder, int contextTokens, int promptsPerBatch, int threads, boolean gpuCapture,
-                           Path cacheDir) {
+                           boolean fastKv, Path cacheDir) {
         /** Validates the settings with the experiment's own rules. */
         public Settings {
             Objects.requireNonNull(aggregate, "aggregate");
@@ -92,18 +96,18 @@ public final class Experiment {
             // the experiment's own checks, on placeholder model, SAEs and output folder
             config(Path.of("."), "-", "-", Path.of("."), targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates,
                     minActivation, minCosine, minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens,
-                    promptsPerBatch, threads, gpuCapture, cacheDir);
+                    promptsPerBatch, threads, gpuCapture, fastKv, cacheDir);
         }
 
         /**
          * The defaults of {@code jlens france}: shipped France and neutral sets, layer 12, max aggregate, 10 anchors,
          * 100 fine candidates, min activation 0.5, cosine 0.3, correlation 0.5, 3 sub-features, 1000 permutations,
-         * seed 1234, auto encoder, 2048-token context, 64 prompts per batch, all cores, CPU capture, cache
+         * seed 1234, auto encoder, 2048-token context, 64 prompts per batch, all cores, CPU capture, f32 K/V cache, cache
          * {@code runs/cache} (relative to the working directory).
          */
         public static Settings defaults() {
             return new Settings(null, null, 12, Aggregate.MAX, 10, 100, 0.5, 0.3, 0.5, 3, 1000, 1234, "auto", 2048, 64,
-                    Runtime.getRuntime().availableProcessors(), false, Path.of("runs", "cache"));
+                    Runtime.getRuntime().availableProcessors(), false, false, Path.of("runs", "cache"));
         }
 
         /** A builder starting from {@link #defaults()}. */
@@ -116,17 +120,17 @@ public final class Experiment {
         ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir) {
             return config(model, coarseSae, fineSae, outDir, targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates,
                     minActivation, minCosine, minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens, promptsPerBatch,
-                    threads, gpuCapture, cacheDir);
+                    threads, gpuCapture, fastKv, cacheDir);
         }
 
         private static ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir, Path targetPrompts,
                                                Path controlPrompts, int layer, Aggregate aggregate, int anchors, int fineCandidates,
                                                double minActivation, double minCosine, double minCorrelation, int minSubFeatures,
                                                int permutations, long seed, String encoder, int contextTokens, int promptsPerBatch,
-                                               int threads, boolean gpuCapture, Path cacheDir) {
+                                               int threads, boolean gpuCapture, boolean fastKv, Path cacheDir) {
             return new ExperimentConfig(model, coarseSae, fineSae, targetPrompts, controlPrompts, layer, Aggregator.Mode.valueOf(aggregate.name()),
                     new CrossResolutionMap.Thresholds(minCosine, minCorrelation, minSubFeatures), anchors, fineCandidates, minActivation,
-                    permutations, seed, encoder, outDir, cacheDir, contextTokens, promptsPerBatch, threads, gpuCapture);
+                    permutations, seed, encoder, outDir, cacheDir, contextTokens, promptsPerBatch, threads, gpuCapture, fastKv);
         }
 
         /**
@@ -140,14 +144,14 @@ public final class Experiment {
             private double minActivation, minCosine, minCorrelation;
             private long seed;
             private String encoder;
-            private boolean gpuCapture;
+            private boolean gpuCapture, fastKv;
 
             private Builder(Settings s) {
                 targetPrompts = s.targetPrompts; controlPrompts = s.controlPrompts; layer = s.layer; aggregate = s.aggregate;
                 anchors = s.anchors; fineCandidates = s.fineCandidates; minActivation = s.minActivation; minCosine = s.minCosine;
                 minCorrelation = s.minCorrelation; minSubFeatures = s.minSubFeatures; permutations = s.permutations; seed = s.seed;
                 encoder = s.encoder; contextTokens = s.contextTokens; promptsPerBatch = s.promptsPerBatch; threads = s.threads;
-                gpuCapture = s.gpuCapture; cacheDir = s.cacheDir;
+                gpuCapture = s.gpuCapture; fastKv = s.fastKv; cacheDir = s.cacheDir;
             }
 
             /** Sets {@link Settings#targetPrompts()}. */
@@ -184,6 +188,8 @@ public final class Experiment {
             public Builder threads(int n) { threads = n; return this; }
             /** Sets {@link Settings#gpuCapture()}. */
             public Builder gpuCapture(boolean b) { gpuCapture = b; return this; }
+            /** Sets {@link Settings#fastKv()}. */
+            public Builder fastKv(boolean b) { fastKv = b; return this; }
             /** Sets {@link Settings#cacheDir()}. */
             public Builder cacheDir(Path d) { cacheDir = d; return this; }
 
@@ -191,7 +197,7 @@ public final class Experiment {
             public Settings build() {
                 return new Settings(targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates, minActivation, minCosine,
                         minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens, promptsPerBatch, threads, gpuCapture,
-                        cacheDir);
+                        fastKv, cacheDir);
             }
         }
     }
@@ -236,6 +242,15 @@ public final class Experiment {
 
         /** The layer analysed (0-based). */
         public int layer() { return r.config().layer(); }
+
+        /**
+         * Whether the activations were captured with an f16 K/V cache ({@link Settings#fastKv()}); false for the f32 default,
+         * and for a results.json written before the numerics were recorded.
+         */
+        public boolean fastKv() {
+            var n = r.config().numerics();
+            return n != null && "f16".equals(n.kvCacheType());
+        }
 
         /** The coarse SAE as given to the run (id or path). */
         public String coarseSae() { return r.config().coarseSae().id(); }
@@ -306,16 +321,19 @@ public final class Experiment {
      * @param fireRateControl  fraction of control prompts with activation {@code > 0}
      * @param selectivity      meanTarget / (meanTarget + meanControl), in [0, 1]; 0 when both means are 0
      * @param auroc            Mann-Whitney U / (n_target * n_control), ties counted 1/2
-     * @param pValue           two-sided permutation p-value of the difference of means, (count + 1) / (permutations + 1)
-     * @param qValue           Benjamini-Hochberg adjusted p-value over all active features of the SAE
+     * @param pValue           two-sided Mann-Whitney U p-value (exact without ties in small samples, tie-corrected normal
+     *                         approximation otherwise; as scipy.stats.mannwhitneyu computes it)
+     * @param qValue           Benjamini-Hochberg adjusted {@code pValue} over all active features of the SAE
      * @param effectSize       Cohen's d: (meanTarget - meanControl) / pooled standard deviation
+     * @param permutationPValue the check: two-sided permutation p-value of the difference of means,
+     *                         (count + 1) / (permutations + 1), never below 1 / (permutations + 1)
      * @param likelyFacet      the target facet it fires for when one dominates ({@code mixed} or {@code none} otherwise);
      *                         null when the target prompts carry no facets
      * @param neuronpediaUrl   the feature's Neuronpedia page, or null when the SAE has no neuronpedia_id
      */
     public record FeatureStats(int feature, double meanTarget, double meanControl, double fireRateTarget, double fireRateControl,
-                               double selectivity, double auroc, double pValue, double qValue, double effectSize, String likelyFacet,
-                               String neuronpediaUrl) {}
+                               double selectivity, double auroc, double pValue, double qValue, double effectSize,
+                               double permutationPValue, String likelyFacet, String neuronpediaUrl) {}
 
     /**
      * The contrast stage of one SAE.
@@ -397,7 +415,8 @@ public final class Experiment {
 
     private static List<FeatureStats> stats(List<ExperimentResult.Feature> fs) {
         return fs.stream().map(f -> new FeatureStats(f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(),
-                f.selectivity(), f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.likelyFacet(), f.neuronpediaUrl())).toList();
+                f.selectivity(), f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.likelyFacet(),
+                f.neuronpediaUrl())).toList();
     }
 
 }

@@ -35,6 +35,8 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--fluency-tolerance", defaultValue = "0.25", description = "perplexities within this fraction count as equal fluency") double tolerance;
     @Option(names = "--examples", defaultValue = "2", description = "example generations per condition and strength in the report") int examples;
     @Mixin ExperimentOptions opts;
+    @Option(names = "--fast-kv", description = {"f16 K/V cache (llama.cpp's default): half the cache memory, ~2e-3 instead of ~4e-5 row error at layer 12; without it K/V are f32 and flash attention is off",
+            "(for the experiment it runs; with --results the numerics recorded there are used, and this must agree)"}) boolean fastKv;
 
     @Override
     public Integer call() throws Exception {
@@ -44,10 +46,15 @@ final class SteerCommand implements Callable<Integer> {
         if (results != null) {
             r = Experiment.Results.read(results);
             dir = out != null ? out : results.toAbsolutePath().getParent();
+            if (fastKv && !r.fastKv()) {
+                throw new IllegalArgumentException("--fast-kv: " + results + " was computed with an f32 K/V cache, and steering scores with "
+                        + "the numerics of the results it continues; drop --fast-kv or rerun the experiment with it");
+            }
         } else {
             ModelChoice.Resolved m = choice.resolve(true, spec.commandLine().getErr());
             dir = out != null ? out : Path.of("runs", "steer");
-            r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, opts.settings(), new ProgressBar(spec.commandLine().getErr())).results();
+            r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, opts.settings().toBuilder().fastKv(fastKv).build(),
+                    new ProgressBar(spec.commandLine().getErr())).results();
         }
         SteeringStudy.Settings settings = new SteeringStudy.Settings(prompts, seeds, strengths, maxTokens, temperature, topK, topP, mode,
                 targetFine, bootstrap, tolerance, examples, opts.seed, opts.ctx, opts.threads());

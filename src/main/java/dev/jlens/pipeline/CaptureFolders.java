@@ -37,6 +37,12 @@ public final class CaptureFolders implements ActivationSource {
         Folder c = readFolder(controlDir, t.prompts.size());
         if (t.bos != c.bos) throw new FormatException(controlDir.resolve("capture.json"), "bosTokenId", c.bos + " differs from the target's " + t.bos);
         if (t.nEmbd != c.nEmbd) throw new FormatException(controlDir.resolve("capture.json"), "nEmbd", c.nEmbd + " differs from the target's " + t.nEmbd);
+        ExperimentResult.Numerics numerics = numerics(targetDir.resolve("capture.json"), t.info);
+        ExperimentResult.Numerics controlNumerics = numerics(controlDir.resolve("capture.json"), c.info);
+        if (!java.util.Objects.equals(numerics, controlNumerics)) {
+            // an f16-cache capture against an f32 one would show the cache's rounding as a target/control difference
+            throw new FormatException(controlDir.resolve("capture.json"), "numerics", controlNumerics + " differs from the target's " + numerics);
+        }
         List<PromptSet.Prompt> prompts = new ArrayList<>(texts(t, targetPrompts, targetDir));
         prompts.addAll(texts(c, controlPrompts, controlDir));
         String key = FileHashes.sha256(FileHashes.sha256(targetDir.resolve("activations.npy"), cacheDir) + "|"
@@ -44,7 +50,19 @@ public final class CaptureFolders implements ActivationSource {
         CaptureFolders src = new CaptureFolders(List.of(targetDir, controlDir), List.of(t.meta, c.meta), cacheDir.resolve("captures-" + key));
         Files.createDirectories(src.workDir);
         return new ConceptExperiment.Captured(src, prompts, t.prompts.size(), targetDir.toString(), controlDir.toString(), t.bos,
-                t.info.path("model").asText(""), "", t.info.path("architecture").asText(""), t.info.path("llamaCppCommit").asText(""), 0);
+                t.info.path("model").asText(""), "", t.info.path("architecture").asText(""), t.info.path("llamaCppCommit").asText(""), 0,
+                numerics);
+    }
+
+    /** capture.json's numerics, or null for a folder written before they were recorded. */
+    private static ExperimentResult.Numerics numerics(Path info, com.fasterxml.jackson.databind.JsonNode node) throws IOException {
+        var n = node.path("numerics");
+        if (n.isMissingNode() || n.isNull()) return null;
+        try {
+            return Json.MAPPER.treeToValue(n, ExperimentResult.Numerics.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new FormatException(info, "numerics", n + ": " + e.getMessage());
+        }
     }
 
     private record Folder(ActivationCache.ShardMeta meta, List<String> prompts, int bos, int nEmbd, com.fasterxml.jackson.databind.JsonNode info) {}

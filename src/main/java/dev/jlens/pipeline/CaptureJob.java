@@ -26,9 +26,12 @@ public final class CaptureJob {
 
     public record Result(Path activations, Path tokens, long rows, int nEmbd, int layer, double seconds) {}
 
-    /** {@code capture.json}: what the activations are, so later steps need not guess (e.g. which rows are BOS). */
+    /**
+     * {@code capture.json}: what the activations are, so later steps need not guess (e.g. which rows are BOS), and the
+     * numerics they were computed with (K/V cache type, flash attention, the model file's weight types).
+     */
     public record CaptureInfo(String model, String architecture, int layer, String hookName, int nEmbd, long rows, int prompts,
-                              int bosTokenId, String llamaCppCommit) {}
+                              int bosTokenId, String llamaCppCommit, ExperimentResult.Numerics numerics) {}
 
     public static Result run(Model model, List<String> prompts, int layer, Path outDir, Context.Params ctxParams, Progress progress)
             throws IOException {
@@ -88,7 +91,7 @@ public final class CaptureJob {
             AtomicFiles.writeStream(csv, os -> os.write(csvText.toString().getBytes(StandardCharsets.UTF_8)));
             Json.write(outDir.resolve("capture.json"), new CaptureInfo(model.path().toString(), model.architecture(), layer,
                     "blocks." + layer + ".hook_resid_post", nEmbd, total, prompts.size(), vocab.bos(),
-                    dev.jlens.llama.NativeLibrary.load().ggmlCommit()));
+                    dev.jlens.llama.NativeLibrary.load().ggmlCommit(), ExperimentResult.Numerics.of(ctxParams, model.path())));
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

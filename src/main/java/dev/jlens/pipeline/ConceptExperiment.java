@@ -58,7 +58,8 @@ public final class ConceptExperiment {
      * and what produced them.
      */
     public record Captured(ActivationSource source, List<PromptSet.Prompt> prompts, int nTarget, String targetSet, String controlSet,
-                           int bosTokenId, String model, String modelSha256, String architecture, String llamaCppCommit, int shardsComputed) {
+                           int bosTokenId, String model, String modelSha256, String architecture, String llamaCppCommit, int shardsComputed,
+                           ExperimentResult.Numerics numerics) {
         public Captured {
             Objects.requireNonNull(source, "source");
             prompts = List.copyOf(prompts);
@@ -107,6 +108,8 @@ public final class ConceptExperiment {
                 tokens.add(tk);
             }
             List<int[]> plan = Context.packBatches(tokens, cfg.nCtx(), cfg.nSeqMax());
+            Context.Params ctxParams = captureParams(cfg);
+            ExperimentResult.Numerics numerics = ExperimentResult.Numerics.of(ctxParams, cfg.model());
             Map<String, String> key = new LinkedHashMap<>();
             key.put("model_sha256", modelSha);
             key.put("layer", String.valueOf(cfg.layer()));
@@ -116,6 +119,8 @@ public final class ConceptExperiment {
             key.put("llama_cpp_commit", commit);
             key.put("ctx", String.valueOf(cfg.nCtx()));
             key.put("seqs", String.valueOf(cfg.nSeqMax()));
+            key.put("kv_cache", numerics.kvCacheType()); // an f16 cache moves rows by ~2e-3: never mix the two
+            key.put("flash_attn", String.valueOf(numerics.flashAttention()));
             if (cfg.gpuCapture()) key.put("device", dev.jlens.llama.Backends.gpus().get(0).description()); // GPU rounding differs
             String cacheKey = FileHashes.sha256(Json.MAPPER.writeValueAsString(key)).substring(0, 16);
             ActivationCache cache = new ActivationCache(cfg.cacheDir().resolve("acts-" + cacheKey), key, plan, model.nEmbd());
@@ -123,15 +128,23 @@ public final class ConceptExperiment {
             for (int i = 0; i < plan.size() && !anyMissing; i++) anyMissing = !cache.valid(i);
             int computed = 0;
             if (anyMissing) {
-                try (Context ctx = model.newContext(Context.Params.defaults().withCtx(cfg.nCtx()).withUbatch(Math.min(512, cfg.nCtx()))
-                        .withSeqMax(cfg.nSeqMax()).withThreads(cfg.threads()))) {
+                try (Context ctx = model.newContext(ctxParams)) {
                     computed = cache.fill(ctx, tokens, cfg.layer(), progress);
                 }
             }
             stages.put("capture", secs(t));
             return new Captured(cache, prompts, nTarget, target.source(), control.source(), model.vocab().bos(), cfg.model().toString(),
-                    modelSha, model.architecture(), commit, computed);
+                    modelSha, model.architecture(), commit, computed, numerics);
         }
+    }
+
+    /**
+     * The capture context of an experiment: f32 K/V cache and no flash attention (what an f32 reference forward pass
+     * computes, ~4e-5 median row error at layer 12), or with {@code fastKv} llama.cpp's f16 K/V cache (~2e-3).
+     */
+    static Context.Params captureParams(ExperimentConfig cfg) {
+        return Context.Params.defaults().withCtx(cfg.nCtx()).withUbatch(Math.min(512, cfg.nCtx())).withSeqMax(cfg.nSeqMax())
+                .withThreads(cfg.threads()).withFastKv(cfg.fastKv());
     }
 
     /** Stages 2-4: encode + aggregate with both SAEs (cached), contrast, cross-resolution map, outputs. */
@@ -161,8 +174,8 @@ public final class ConceptExperiment {
                     ? null
                     : CrossResolutionMap.compute(a, f, coarse.table, fine.table, coarseSae::decoderRow, fineSae::decoderRow, cfg.thresholds());
 
-            ExperimentResult.SaeResult cRes = saeResult(coarse, cStats, anchors, coarseSae, prompts);
-            ExperimentResult.SaeResult fRes = saeResult(fine, fStats, fines, fineSae, prompts);
+            ExperimentResult.SaeResult cRes = saeResult(coarse, cStats, anchors, coarseSae, prompts, opts);
+            ExperimentResult.SaeResult fRes = saeResult(fine, fStats, fines, fineSae, prompts, opts);
             ExperimentResult.CrossMap cross = crossMap(a, f, coarseSae, fineSae, map);
             List<ExperimentResult.PcaPoint> cloud = new ArrayList<>();
             double[] explained = new double[3];
@@ -187,7 +200,7 @@ public final class ConceptExperiment {
                     cap.targetSet(), nTarget, cap.controlSet(), prompts.size() - nTarget, cfg.aggregate().name().toLowerCase(),
                     cfg.thresholds().minCosine(), cfg.thresholds().minCorrelation(), cfg.thresholds().minSubFeatures(), cfg.anchors(),
                     cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder(), cap.llamaCppCommit(),
-                    cap.source().dir().getFileName().toString());
+                    cap.source().dir().getFileName().toString(), cap.numerics());
             ExperimentResult result = new ExperimentResult(conf, cRes, fRes, cross, cloud, explained, verdict);
             stages.put("crossmap", secs(t));
 
@@ -203,9 +216,10 @@ public final class ConceptExperiment {
         Files.createDirectories(cfg.outDir());
         SaeSide side = encodeSide("sae", saeId, cfg, cap.source(), cap.bosTokenId(), cap.prompts(), cap.nTarget(), progress);
         try (Sae sae = Sae.load(saeId)) {
-            List<FeatureContrast> stats = ContrastStats.compute(side.table, new ContrastStats.Options(cfg.permutations(), cfg.seed()));
+            ContrastStats.Options opts = new ContrastStats.Options(cfg.permutations(), cfg.seed());
+            List<FeatureContrast> stats = ContrastStats.compute(side.table, opts);
             List<FeatureContrast> top = ContrastStats.topBySelectivity(stats, cfg.minActivation(), cfg.fineCandidates());
-            ExperimentResult.SaeResult r = saeResult(side, stats, top, sae, cap.prompts());
+            ExperimentResult.SaeResult r = saeResult(side, stats, top, sae, cap.prompts(), opts);
             Json.write(cfg.outDir().resolve("contrast.json"), r);
             writeFeatures(cfg.outDir().resolve("features.csv"), r);
             return r;
@@ -257,8 +271,16 @@ public final class ConceptExperiment {
                 sae.cfg().neuronpediaId(), n.min(), n.max());
     }
 
+    /** Significance level of the report's count of significant features and of the permutation check. */
+    static final double ALPHA = 0.05;
+    static final String TEST = "two-sided Mann-Whitney U (exact without ties in small samples, tie-corrected normal approximation "
+            + "otherwise), Benjamini-Hochberg over the tested features; permutation test of the mean difference as a check";
+
     private static ExperimentResult.SaeResult saeResult(SaeSide side, List<FeatureContrast> stats, List<FeatureContrast> topSel, Sae sae,
-                                                        List<PromptSet.Prompt> prompts) {
+                                                        List<PromptSet.Prompt> prompts, ContrastStats.Options opts) {
+        ContrastStats.Significance sig = ContrastStats.significance(stats, side.table().targetCount(), side.table().controlCount(), opts, ALPHA);
+        ExperimentResult.Significance significance = new ExperimentResult.Significance(TEST, sig.alpha(), sig.tested(), sig.smallestP(),
+                sig.smallestQ(), sig.permutations(), sig.permutationSmallestP(), sig.significant(), sig.confirmed());
         List<FeatureContrast> topEff = ContrastStats.topByEffectSize(stats, topSel.size());
         Set<Integer> ids = new LinkedHashSet<>();
         topSel.forEach(s -> ids.add(s.feature()));
@@ -270,7 +292,7 @@ public final class ConceptExperiment {
                 profiles.put(fp.feature(), fp);
             }
         }
-        return new ExperimentResult.SaeResult(side.table().activeFeatureCount(), side.table().activationCount(),
+        return new ExperimentResult.SaeResult(side.table().activeFeatureCount(), side.table().activationCount(), significance,
                 topSel.stream().map(s -> feature(s, side.table(), profiles.get(s.feature()), sae, prompts)).toList(),
                 topEff.stream().map(s -> feature(s, side.table(), profiles.get(s.feature()), sae, prompts)).toList());
     }
@@ -289,7 +311,7 @@ public final class ConceptExperiment {
         }
         String np = sae.cfg().neuronpediaId();
         return new ExperimentResult.Feature(s.feature(), s.meanTarget(), s.meanControl(), s.fireRateTarget(), s.fireRateControl(),
-                s.selectivity(), s.auroc(), s.pValue(), s.qValue(), s.effectSize(), fp == null ? null : fp.likelyFacet(),
+                s.selectivity(), s.auroc(), s.pValue(), s.qValue(), s.effectSize(), s.permutationPValue(), fp == null ? null : fp.likelyFacet(),
                 fp == null ? Map.of() : fp.meanByFacet(), top, np == null ? null : "https://www.neuronpedia.org/" + np + "/" + s.feature());
     }
 
@@ -330,7 +352,7 @@ public final class ConceptExperiment {
 
     private static void writeFeatures(Path file, ExperimentResult.SaeResult s) throws IOException {
         StringBuilder b = new StringBuilder(Csv.row("rank_by", "rank", "feature", "mean_target", "mean_control", "fire_rate_target",
-                "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "likely_facet", "neuronpedia"));
+                "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "permutation_p_value", "likely_facet", "neuronpedia"));
         int k = 1;
         for (ExperimentResult.Feature f : s.topBySelectivity()) b.append(featureRow("selectivity", k++, f));
         k = 1;
@@ -340,7 +362,7 @@ public final class ConceptExperiment {
 
     private static String featureRow(String by, int rank, ExperimentResult.Feature f) {
         return Csv.row(by, rank, f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(), f.selectivity(),
-                f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.likelyFacet(), f.neuronpediaUrl());
+                f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.likelyFacet(), f.neuronpediaUrl());
     }
 
     private static double secs(long t0) { return (System.nanoTime() - t0) / 1e9; }

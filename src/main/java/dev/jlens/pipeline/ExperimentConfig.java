@@ -15,18 +15,20 @@ import java.util.Objects;
  * @param minActivation  minimum mean activation on the target prompts for a feature to be ranked by selectivity
  * @param cacheDir       where activation/aggregate caches live (shared between runs)
  * @param gpuCapture     capture with blocks 0..layer on the GPU (a CUDA build); its activations are cached apart
+ * @param fastKv         capture with llama.cpp's f16 K/V cache instead of the default f32 one (~2e-3 instead of ~4e-5 row
+ *                       error at layer 12); its activations are cached apart
  */
 public record ExperimentConfig(Path model, String coarseSae, String fineSae, Path targetPrompts, Path controlPrompts, int layer,
                                Aggregator.Mode aggregate, CrossResolutionMap.Thresholds thresholds, int anchors, int fineCandidates,
                                double minActivation, int permutations, long seed, String encoder, Path outDir, Path cacheDir,
-                               int nCtx, int nSeqMax, int threads, boolean gpuCapture) {
-    /** A CPU capture. */
+                               int nCtx, int nSeqMax, int threads, boolean gpuCapture, boolean fastKv) {
+    /** A CPU capture with the default (f32 K/V) numerics. */
     public ExperimentConfig(Path model, String coarseSae, String fineSae, Path targetPrompts, Path controlPrompts, int layer,
                             Aggregator.Mode aggregate, CrossResolutionMap.Thresholds thresholds, int anchors, int fineCandidates,
                             double minActivation, int permutations, long seed, String encoder, Path outDir, Path cacheDir,
                             int nCtx, int nSeqMax, int threads) {
         this(model, coarseSae, fineSae, targetPrompts, controlPrompts, layer, aggregate, thresholds, anchors, fineCandidates,
-                minActivation, permutations, seed, encoder, outDir, cacheDir, nCtx, nSeqMax, threads, false);
+                minActivation, permutations, seed, encoder, outDir, cacheDir, nCtx, nSeqMax, threads, false, false);
     }
 
     public ExperimentConfig {

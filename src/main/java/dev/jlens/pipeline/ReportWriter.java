@@ -68,7 +68,10 @@ public final class ReportWriter {
             rows.add(new ReportModel.Feature(f.feature(), f.selectivity(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(),
                     f.auroc(), f.qValue(), f.effectSize(), f.likelyFacet() == null ? "none" : f.likelyFacet(), top));
         }
-        return new ReportModel.Sae(name, res, info.dSae(), info.neuronpediaId(), rows);
+        ExperimentResult.Significance g = s.significance(); // null in results.json written before it was recorded
+        ReportModel.Significance sig = g == null ? null : new ReportModel.Significance(g.test(), g.alpha(), g.tested(), g.smallestP(),
+                g.smallestQ(), g.permutations(), g.permutationSmallestP(), g.significant(), g.confirmedByPermutation());
+        return new ReportModel.Sae(name, res, info.dSae(), info.neuronpediaId(), rows, sig);
     }
 
     private static String width(int d) {

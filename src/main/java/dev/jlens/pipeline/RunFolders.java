@@ -11,7 +11,7 @@ public final class RunFolders {
         String key = cfg.model().toAbsolutePath().normalize() + "|" + FileHashes.sha256(cfg.model(), cfg.cacheDir()) + "|" + cfg.coarseSae() + "|" + cfg.fineSae()
                 + "|" + cfg.targetPrompts() + "|" + cfg.controlPrompts() + "|" + cfg.layer() + "|" + cfg.aggregate() + "|" + cfg.thresholds()
                 + "|" + cfg.anchors() + "|" + cfg.fineCandidates() + "|" + cfg.minActivation() + "|" + cfg.permutations() + "|" + cfg.seed()
-                + "|" + cfg.encoder() + "|" + cfg.nCtx() + "|" + cfg.nSeqMax();
+                + "|" + cfg.encoder() + "|" + cfg.nCtx() + "|" + cfg.nSeqMax() + (cfg.fastKv() ? "|fast-kv" : "");
         return root.resolve(name + "-" + FileHashes.sha256(key).substring(0, 12));
     }
 }

@@ -167,6 +167,7 @@ public final class HtmlReport {
         if (sae.neuronpediaId() == null) {
             h.append("<p class=\"muted\">This SAE has no Neuronpedia id, so features are not linked.</p>\n");
         }
+        if (sae.significance() != null) significance(h, sae.significance());
         h.append("<table>\n<tr><th>feature</th><th>likely facet</th><th class=\"num\">selectivity</th>"
                 + "<th class=\"num\">mean target</th><th class=\"num\">mean control</th><th class=\"num\">fire rate target</th>"
                 + "<th class=\"num\">fire rate control</th><th class=\"num\">AUROC</th><th class=\"num\">q-value</th>"
@@ -185,6 +186,18 @@ public final class HtmlReport {
             h.append("</tr>\n");
         }
         h.append("</table>\n</section>\n");
+    }
+
+    /** The floor of the table's q-values, so a reader can tell "not significant" from "could not be significant". */
+    private static void significance(StringBuilder h, ReportModel.Significance g) {
+        h.append("<p class=\"significance\">q-values: ").append(esc(g.test())).append(". The smallest p-value the test can reach "
+                + "with these prompts is <b>").append(qValue(g.smallestP())).append("</b>, so the smallest reachable q is <b>")
+                .append(qValue(g.smallestQ())).append("</b> for a lone perfectly separated feature among the ").append(g.tested())
+                .append(" tested (").append(qValue(g.smallestP())).append(" if every tested feature were). ").append(g.significant())
+                .append(" features have q &lt; ").append(num(g.alpha())).append("; the permutation check (").append(g.permutations())
+                .append(" relabelings, p &ge; ").append(qValue(g.permutationSmallestP())).append(", which alone could reach q = ")
+                .append(qValue(g.permutationSmallestQ())).append(") also puts ").append(g.confirmed()).append(" of them below p = ")
+                .append(num(g.alpha())).append(".</p>\n");
     }
 
     private static void cell(StringBuilder h, String text) {
@@ -252,6 +265,17 @@ public final class HtmlReport {
             ObjectNode o = saes.addObject();
             o.put("name", s.name()).put("resolution", s.resolution().label()).put("width", s.width())
                     .put("neuronpediaId", s.neuronpediaId());
+            ReportModel.Significance g = s.significance();
+            if (g == null) {
+                o.putNull("significance");
+            } else {
+                ObjectNode go = o.putObject("significance").put("test", g.test()).put("alpha", g.alpha()).put("tested", g.tested());
+                num(go, "smallestP", g.smallestP(), nonFinite);
+                num(go, "smallestQ", g.smallestQ(), nonFinite);
+                go.put("permutations", g.permutations());
+                num(go, "permutationSmallestP", g.permutationSmallestP(), nonFinite);
+                go.put("significant", g.significant()).put("confirmed", g.confirmed());
+            }
             ArrayNode feats = o.putArray("features");
             for (Feature f : s.topFeatures()) {
                 ObjectNode fo = feats.addObject();
@@ -426,7 +450,7 @@ public final class HtmlReport {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : num(v);
     }
 
-    /** q-values span many decades; small ones in scientific notation. */
+    /** p- and q-values span many decades; small ones in scientific notation. */
     private static String qValue(double v) {
         if (!Double.isFinite(v)) return num(v);
         return v != 0 && v < 1e-3 ? String.format(Locale.ROOT, "%.1e", v) : String.format(Locale.ROOT, "%.4f", v);

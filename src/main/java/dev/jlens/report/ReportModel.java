@@ -107,8 +107,10 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
      * @param width number of SAE features
      * @param neuronpediaId e.g. {@code gemma-2-2b/12-gemmascope-res-16k}, or null when Neuronpedia has no page
      * @param topFeatures the features to tabulate, in display order
+     * @param significance how low the table's q-values could go, and the permutation check; null when not known
      */
-    public record Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures) {
+    public record Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures,
+                      Significance significance) {
         // the id becomes a URL path: segments of safe characters, none starting with a dot (no ".."), so it
         // can only name a page under neuronpedia.org
         private static final Pattern NEURONPEDIA_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*");
@@ -129,10 +131,48 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
             }
         }
 
+        /** An SAE table without significance information. */
+        public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures) {
+            this(name, resolution, width, neuronpediaId, topFeatures, null);
+        }
+
         /** The Neuronpedia page of a feature, or null when this SAE has no neuronpedia_id. */
         public String neuronpediaUrl(int feature) {
             return neuronpediaId == null ? null : "https://www.neuronpedia.org/" + neuronpediaId + "/" + feature;
         }
+    }
+
+    /**
+     * What the q-values of one SAE's table can reach (as the analysis' ContrastStats.Significance defines it).
+     *
+     * @param test                 the test, in words
+     * @param alpha                significance level of the two counts
+     * @param tested               features tested: the m of Benjamini-Hochberg
+     * @param smallestP            the smallest p-value the test can produce for these prompt counts
+     * @param smallestQ            min(1, m smallestP): the q of a lone feature at that p (it is smallestP when every
+     *                             tested feature is as separated)
+     * @param permutations         relabelings of the permutation check
+     * @param permutationSmallestP 1 / (permutations + 1), the check's floor
+     * @param significant          features with q &lt; alpha
+     * @param confirmed            of those, features whose permutation p is also &lt; alpha
+     */
+    public record Significance(String test, double alpha, int tested, double smallestP, double smallestQ, int permutations,
+                               double permutationSmallestP, int significant, int confirmed) {
+        public Significance {
+            Objects.requireNonNull(test, "test");
+            if (!(alpha > 0 && alpha < 1)) throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
+            if (tested < 0 || significant < 0 || significant > tested || confirmed < 0 || confirmed > significant) {
+                throw new IllegalArgumentException("counts must satisfy 0 <= confirmed (" + confirmed + ") <= significant (" + significant
+                        + ") <= tested (" + tested + ")");
+            }
+            for (double p : new double[] {smallestP, smallestQ, permutationSmallestP}) {
+                if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("smallest p/q values must be in [0, 1], got " + p);
+            }
+            if (permutations < 1) throw new IllegalArgumentException("permutations must be >= 1, got " + permutations);
+        }
+
+        /** The smallest q the permutation test alone could give a lone feature: min(1, m / (permutations + 1)). */
+        public double permutationSmallestQ() { return Math.min(1.0, tested * permutationSmallestP); }
     }
 
     /** One row of a top-feature table; statistics as defined by the analysis (FeatureContrast). */

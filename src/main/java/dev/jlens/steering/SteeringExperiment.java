@@ -103,7 +103,7 @@ public final class SteeringExperiment {
         neutral = neutral.subList(0, cfg.prompts());
         try (Model model = Model.load(cfg.model()); Sae coarse = Sae.load(cfg.coarseSae()); Sae fine = Sae.load(cfg.fineSae());
              SaeEncoder coarseEnc = SaeEncoders.create(coarse, "auto"); SaeEncoder fineEnc = SaeEncoders.create(fine, "auto");
-             Context ctx = model.newContext(Context.Params.defaults().withCtx(cfg.nCtx()).withUbatch(Math.min(512, cfg.nCtx())).withSeqMax(Math.min(16, cfg.nCtx())).withThreads(cfg.threads()))) {
+             Context ctx = model.newContext(contextParams(cfg))) {
             coarse.validateFor(model.nEmbd());
             fine.validateFor(model.nEmbd());
             if (cfg.layer() >= model.nLayer()) {
@@ -156,6 +156,17 @@ public final class SteeringExperiment {
     }
 
     /** Mean residual at {@code layer} over the prompts' tokens (BOS rows excluded: BOS carries no prompt content). */
+    /**
+     * Generation and scoring run with the numerics of the experiment they continue: its results.json's K/V cache type
+     * (f32 by default, f16 after {@code --fast-kv}), so the re-encoded residuals are those the features were selected on;
+     * the f32 default when the results predate recorded numerics.
+     */
+    static Context.Params contextParams(SteeringConfig cfg) {
+        var n = cfg.results() == null ? null : cfg.results().config().numerics();
+        return Context.Params.defaults().withCtx(cfg.nCtx()).withUbatch(Math.min(512, cfg.nCtx())).withSeqMax(Math.min(16, cfg.nCtx()))
+                .withThreads(cfg.threads()).withFastKv(n != null && "f16".equals(n.kvCacheType()));
+    }
+
     static float[] meanResidual(Context ctx, List<int[]> prompts, int layer) {
         int d = ctx.model().nEmbd();
         double[] acc = new double[d];

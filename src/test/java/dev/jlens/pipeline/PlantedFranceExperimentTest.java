@@ -32,6 +32,23 @@ class PlantedFranceExperimentTest {
 
         int france = truth.coarse().franceFeature();
         assertEquals(france, r.coarse().topBySelectivity().get(0).feature(), "the planted France feature ranks first by selectivity");
+        // significance that means something: Mann-Whitney p over 200 vs 200 prompts, BH over every active feature
+        ExperimentResult.Feature top = r.coarse().topBySelectivity().get(0);
+        ExperimentResult.Significance sig = r.coarse().significance();
+        System.out.printf("planted France feature %d: p %.3g, q %.3g (permutation check p %.3g); %d tested, smallest reachable p %.3g, "
+                + "q %.3g for a lone feature; %d significant, %d confirmed by permutations%n", france, top.pValue(), top.qValue(),
+                top.permutationPValue(), sig.tested(), sig.smallestP(), sig.smallestQ(), sig.significant(), sig.confirmedByPermutation());
+        assertTrue(top.qValue() < 1e-6, "q of the planted France feature: " + top.qValue());
+        assertTrue(top.permutationPValue() <= 2.0 / 1001, "the permutation check agrees: " + top.permutationPValue());
+        assertEquals(r.coarse().activeFeatures(), sig.tested());
+        assertTrue(sig.smallestQ() < 1e-6 && sig.smallestP() <= top.pValue());
+        for (ExperimentResult.Feature facet : r.fine().topBySelectivity()) {
+            if (truth.fine().facetFeatures().containsValue(facet.feature())) {
+                assertTrue(facet.qValue() < 1e-6, "facet feature " + facet.feature() + ": q " + facet.qValue());
+            }
+        }
+        assertEquals(new ExperimentResult.Numerics("f32", false, "F32"), r.config().numerics(), "the default numerics are recorded");
+        assertTrue(Files.readString(tmp.resolve("run").resolve("report.html")).contains("the smallest reachable q is"));
         assertEquals("GO", r.verdict().decision(), r.verdict().reason());
         assertEquals(france, r.verdict().anchor());
 
