@@ -74,8 +74,10 @@ public final class IsolatedCapture {
         }
         Path out = outDir.toAbsolutePath();
         Files.createDirectories(out.getParent());
+        removeStaleStaging(out);
         Path staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".isolated-");
         try {
+            Files.writeString(staging.resolve(HOST_FILE), hostId(ProcessHandle.current()));
             Path request = staging.resolve("request.json");
             Json.write(request, new Request(model.toAbsolutePath().toString(), List.copyOf(prompts), layer, params.nCtx(), params.nUbatch(),
                     params.nSeqMax(), params.nThreads(), gpuLayers, options.abortAfterLoad()));
@@ -133,6 +135,47 @@ public final class IsolatedCapture {
                     ((Number) info.get("nEmbd")).intValue(), layer, (System.nanoTime() - t0) / 1e9);
         } finally {
             deleteTree(staging);
+        }
+    }
+
+    /** In each staging folder: the host that owns it ("pid start-instant"), so a later run can tell a dead one's. */
+    static final String HOST_FILE = "host";
+
+    static String hostId(ProcessHandle h) {
+        return h.pid() + " " + h.info().startInstant().map(Object::toString).orElse("?");
+    }
+
+    /**
+     * Removes staging folders of earlier runs into {@code out} whose host is gone (a host and its worker both killed
+     * with -9, a power cut): {@code .<out>.isolated-*} whose host file names a process that no longer runs, or that
+     * has no host file (an unfinished start, or a jlens before this one) and is older than a day. A folder of a live
+     * host, such as a concurrent run into the same output, is left alone.
+     */
+    static void removeStaleStaging(Path out) {
+        String prefix = "." + out.getFileName() + ".isolated-";
+        try (Stream<Path> s = Files.list(out.getParent())) {
+            for (Path d : s.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p)).toList()) {
+                if (stale(d)) {
+                    LOG.log(System.Logger.Level.INFO, "removing {0}, left by an isolated capture whose host is gone", d);
+                    deleteTree(d);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not look for stale staging folders next to {0}: {1}", out, e.getMessage());
+        }
+    }
+
+    private static boolean stale(Path staging) throws IOException {
+        Path host = staging.resolve(HOST_FILE);
+        if (!Files.isRegularFile(host)) {
+            return Files.getLastModifiedTime(staging).toInstant().isBefore(java.time.Instant.now().minus(Duration.ofDays(1)));
+        }
+        String[] id = Files.readString(host).strip().split(" ", 2);
+        try {
+            return ProcessHandle.of(Long.parseLong(id[0])).filter(ProcessHandle::isAlive).map(IsolatedCapture::hostId)
+                    .map(live -> !live.equals(String.join(" ", id))).orElse(true);
+        } catch (NumberFormatException e) {
+            return true;
         }
     }
 

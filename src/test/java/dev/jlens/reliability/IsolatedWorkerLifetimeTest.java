@@ -53,6 +53,35 @@ class IsolatedWorkerLifetimeTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aRunRemovesStagingFoldersOfDeadHostsAndKeepsThoseOfLiveOnes() throws Exception {
+        Path out = dir.resolve("out");
+        Path dead = staged(".out.isolated-dead", "999999999 2001-01-01T00:00:00Z");
+        Path reused = staged(".out.isolated-reused", ProcessHandle.current().pid() + " 2001-01-01T00:00:00Z"); // a live pid, another start
+        Path live = staged(".out.isolated-live", ProcessHandle.current().pid() + " "
+                + ProcessHandle.current().info().startInstant().orElseThrow());
+        Path oldNoHost = staged(".out.isolated-old", null);
+        Files.setLastModifiedTime(oldNoHost, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofDays(2))));
+        Path newNoHost = staged(".out.isolated-new", null);
+        Path otherOutput = staged(".other.isolated-dead", "999999999 2001-01-01T00:00:00Z");
+        dev.jlens.isolated.IsolatedCapture.run(Fixtures.tinyModel(), List.of("The capital of France is Paris."), 3, out,
+                dev.jlens.llama.Context.Params.defaults().withCtx(128).withUbatch(32).withThreads(2), 0, dev.jlens.isolated.IsolatedCapture.Options.defaults());
+        assertTrue(Files.isRegularFile(out.resolve("activations.npy")));
+        assertFalse(Files.exists(dead), "a dead host's folder is removed");
+        assertFalse(Files.exists(reused), "a folder whose pid now belongs to another process is removed");
+        assertFalse(Files.exists(oldNoHost), "a day-old folder without a host file is removed");
+        assertTrue(Files.exists(live), "a live host's folder stays");
+        assertTrue(Files.exists(newNoHost), "a fresh folder without a host file stays (its host may be starting)");
+        assertTrue(Files.exists(otherOutput), "folders of other outputs are not this run's business");
+    }
+
+    private Path staged(String name, String host) throws java.io.IOException {
+        Path d = Files.createDirectories(dir.resolve(name).resolve("out"));
+        Files.writeString(d.resolve("activations.npy"), "partial");
+        if (host != null) Files.writeString(d.getParent().resolve("host"), host);
+        return d.getParent();
+    }
+
     private ProcessHandle awaitWorker(Process host) throws Exception {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline) {
