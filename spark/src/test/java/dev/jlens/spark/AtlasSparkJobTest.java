@@ -137,6 +137,36 @@ class AtlasSparkJobTest {
     }
 
     @Test
+    void aStoppedRunResumesFromItsCheckpointedShardsAndFinishesWithTheSameBytes() throws IOException {
+        Path out = tmp.resolve("resume");
+        AtlasSparkJob.SparkOptions o = AtlasSparkJob.SparkOptions.defaults().withPartitions(2).withShardsPerWave(3);
+        // stopped (as by Ctrl-C on the driver) once the first wave of 3 shards is merged and checkpointed
+        Progress stop = (stage, done, total) -> {
+            throw new IllegalStateException("stopped at " + stage + " " + done + "/" + total);
+        };
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> AtlasSparkJob.run(spark, o, job(out), AtlasSparkJob.corpusFactory(spark, corpus(toy.corpus().toString()), out), stop));
+        assertTrue(e.getMessage().startsWith("stopped at scan"), e.getMessage());
+        AtlasEngine.Result r = runSpark(out, o, toy.corpus().toString());
+        long shards = (embedded.contexts() + PER_SHARD - 1) / PER_SHARD;
+        assertEquals(3, r.shardsReused());
+        assertEquals(shards - 3, r.shardsComputed());
+        assertSameFiles(embedded.folders(), r.folders(), FILES);
+    }
+
+    @Test
+    void aNullTextInAParquetCorpusIsAnErrorNamingFileAndRow() throws IOException {
+        Path pq = tmp.resolve("nulls.parquet");
+        List<Row> rows = List.of(org.apache.spark.sql.RowFactory.create("The capital of France is Paris."), org.apache.spark.sql.RowFactory.create((Object) null));
+        spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType().add("text", "string")).coalesce(1).write().parquet(pq.toString());
+        Path out = tmp.resolve("nulls-out");
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(dev.jlens.atlas.corpus.CorpusException.class,
+                () -> AtlasSparkJob.run(spark, AtlasSparkJob.SparkOptions.defaults(), job(out), AtlasSparkJob.corpusFactory(spark, corpus(pq.toString()), out), Progress.NONE));
+        assertTrue(e.getMessage().contains(pq.getFileName().toString()) && e.getMessage().contains("line 2") && e.getMessage().contains("null"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("features.jsonl")));
+    }
+
+    @Test
     void parquetTablesLoadBackAndAgreeWithFeaturesJsonl() throws IOException {
         AtlasEngine.Result r = partitioned(2);
         for (Path folder : r.folders()) {
