@@ -3,6 +3,7 @@ package dev.jlens.pipeline;
 import dev.jlens.analysis.ContrastStats;
 import dev.jlens.analysis.CrossResolutionMap;
 import dev.jlens.analysis.FacetProfile;
+import dev.jlens.analysis.FacetSplit;
 import dev.jlens.analysis.FeatureContrast;
 import dev.jlens.analysis.FeatureTable;
 import dev.jlens.analysis.Label;
@@ -173,10 +174,16 @@ public final class ConceptExperiment {
             CrossResolutionMap.Result map = a.length == 0 || f.length == 0
                     ? null
                     : CrossResolutionMap.compute(a, f, coarse.table, fine.table, coarseSae::decoderRow, fineSae::decoderRow, cfg.thresholds());
+            // beside the post's rule (which decides): correlation within the target prompts and the facet split
+            double[][] within = map == null ? new double[a.length][f.length] : FacetSplit.targetCorrelations(a, f, coarse.table, fine.table);
+            FacetSplit.Options splitOpts = FacetSplit.Options.defaults(cfg.thresholds().minCosine(), cfg.minActivation());
+            int[] splitCandidates = FacetSplit.candidates(fStats, fine.table.targetCount(), splitOpts, cfg.fineCandidates());
+            List<FacetSplit.Row> split = a.length == 0 ? List.of()
+                    : FacetSplit.compute(a, splitCandidates, coarse.table, fine.table, coarseSae::decoderRow, fineSae::decoderRow, splitOpts);
 
             ExperimentResult.SaeResult cRes = saeResult(coarse, cStats, anchors, coarseSae, prompts, opts);
             ExperimentResult.SaeResult fRes = saeResult(fine, fStats, fines, fineSae, prompts, opts);
-            ExperimentResult.CrossMap cross = crossMap(a, f, coarseSae, fineSae, map);
+            ExperimentResult.CrossMap cross = crossMap(a, f, map, within, split);
             List<ExperimentResult.PcaPoint> cloud = new ArrayList<>();
             double[] explained = new double[3];
             if (a.length + f.length >= 2) {
@@ -311,11 +318,13 @@ public final class ConceptExperiment {
         }
         String np = sae.cfg().neuronpediaId();
         return new ExperimentResult.Feature(s.feature(), s.meanTarget(), s.meanControl(), s.fireRateTarget(), s.fireRateControl(),
-                s.selectivity(), s.auroc(), s.pValue(), s.qValue(), s.effectSize(), s.permutationPValue(), fp == null ? null : fp.likelyFacet(),
+                s.selectivity(), s.auroc(), s.pValue(), s.qValue(), s.effectSize(), s.permutationPValue(), FacetSplit.meanWhenFiring(s),
+                fp == null ? null : fp.likelyFacet(),
                 fp == null ? Map.of() : fp.meanByFacet(), top, np == null ? null : "https://www.neuronpedia.org/" + np + "/" + s.feature());
     }
 
-    private static ExperimentResult.CrossMap crossMap(int[] a, int[] f, Sae coarse, Sae fine, CrossResolutionMap.Result map) {
+    private static ExperimentResult.CrossMap crossMap(int[] a, int[] f, CrossResolutionMap.Result map, double[][] within,
+                                                      List<FacetSplit.Row> split) {
         double[][] cos = new double[a.length][f.length];
         double[][] corr = new double[a.length][f.length];
         List<ExperimentResult.Pair> pairs = new ArrayList<>();
@@ -328,7 +337,7 @@ public final class ConceptExperiment {
                     CrossResolutionMap.Pair p = byKey.get(((long) a[i] << 32) | f[j]);
                     cos[i][j] = p.cosine();
                     corr[i][j] = p.correlation();
-                    pairs.add(new ExperimentResult.Pair(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification().name()));
+                    pairs.add(new ExperimentResult.Pair(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification().name(), within[i][j]));
                 }
             }
             for (CrossResolutionMap.AnchorSummary s : map.anchors()) {
@@ -337,7 +346,10 @@ public final class ConceptExperiment {
                         st == null ? null : st.fine(), st == null ? null : st.cosine(), st == null ? null : st.correlation()));
             }
         }
-        return new ExperimentResult.CrossMap(a, f, cos, corr, pairs, summaries);
+        List<ExperimentResult.FacetSplitRow> rows = split.stream().map(r -> new ExperimentResult.FacetSplitRow(r.anchor(), r.fine(), r.facet(),
+                r.facetShare(), r.facetCoverage(), r.fireRateTarget(), r.fireRateControl(), r.meanWhenFiring(), r.cosine(), r.correlation(),
+                r.targetCorrelation())).toList();
+        return new ExperimentResult.CrossMap(a, f, cos, corr, pairs, summaries, within, rows);
     }
 
     static void writeOutputs(Path dir, ExperimentResult r) throws IOException {
@@ -347,12 +359,20 @@ public final class ConceptExperiment {
         StringBuilder b = new StringBuilder(Csv.row("anchor", "fine", "correlation", "cosine", "classification"));
         for (ExperimentResult.Pair p : r.crossmap().pairs()) b.append(Csv.row(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification()));
         AtomicFiles.writeStream(dir.resolve("pairs.csv"), os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
+        StringBuilder s = new StringBuilder(Csv.row("anchor", "fine", "facet", "facet_share", "facet_coverage", "fire_rate_target",
+                "fire_rate_control", "mean_when_firing", "cosine", "correlation", "target_correlation"));
+        for (ExperimentResult.FacetSplitRow x : r.crossmap().facetSplit()) {
+            s.append(Csv.row(x.anchor(), x.fine(), x.facet(), x.facetShare(), x.facetCoverage(), x.fireRateTarget(), x.fireRateControl(),
+                    x.meanWhenFiring(), x.cosine(), x.correlation(), x.targetCorrelation()));
+        }
+        AtomicFiles.writeStream(dir.resolve("facet_split.csv"), os -> os.write(s.toString().getBytes(StandardCharsets.UTF_8)));
         ReportWriter.write(dir, r);
     }
 
     private static void writeFeatures(Path file, ExperimentResult.SaeResult s) throws IOException {
         StringBuilder b = new StringBuilder(Csv.row("rank_by", "rank", "feature", "mean_target", "mean_control", "fire_rate_target",
-                "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "permutation_p_value", "likely_facet", "neuronpedia"));
+                "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "permutation_p_value", "mean_target_when_firing",
+                "likely_facet", "neuronpedia"));
         int k = 1;
         for (ExperimentResult.Feature f : s.topBySelectivity()) b.append(featureRow("selectivity", k++, f));
         k = 1;
@@ -362,7 +382,8 @@ public final class ConceptExperiment {
 
     private static String featureRow(String by, int rank, ExperimentResult.Feature f) {
         return Csv.row(by, rank, f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(), f.selectivity(),
-                f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.likelyFacet(), f.neuronpediaUrl());
+                f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.meanTargetWhenFiring(), f.likelyFacet(),
+                f.neuronpediaUrl());
     }
 
     private static double secs(long t0) { return (System.nanoTime() - t0) / 1e9; }

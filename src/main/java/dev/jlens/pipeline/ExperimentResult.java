@@ -62,9 +62,11 @@ public record ExperimentResult(Config config, SaeResult coarse, SaeResult fine, 
 
     public record TopPrompt(int prompt, String text, String facet, double value) {}
 
+    /** @param meanTargetWhenFiring mean over the target prompts it fires on (meanTarget / fireRateTarget); null if none */
     public record Feature(int feature, double meanTarget, double meanControl, double fireRateTarget, double fireRateControl,
                           double selectivity, double auroc, double pValue, double qValue, double effectSize, double permutationPValue,
-                          String likelyFacet, Map<String, Double> meanByFacet, List<TopPrompt> topPrompts, String neuronpediaUrl) {}
+                          double meanTargetWhenFiring, String likelyFacet, Map<String, Double> meanByFacet, List<TopPrompt> topPrompts,
+                          String neuronpediaUrl) {}
 
     /** ContrastStats.Significance: how low p and q can go for these group sizes, and the permutation check. */
     public record Significance(String test, double alpha, int tested, double smallestP, double smallestQ, int permutations,
@@ -73,12 +75,26 @@ public record ExperimentResult(Config config, SaeResult coarse, SaeResult fine, 
     public record SaeResult(int activeFeatures, long activations, Significance significance, List<Feature> topBySelectivity,
                             List<Feature> topByEffectSize) {}
 
-    public record Pair(int anchor, int fine, double correlation, double cosine, String classification) {}
+    /** @param targetCorrelation Pearson correlation over the target prompts only (beside the rule's all-prompt one) */
+    public record Pair(int anchor, int fine, double correlation, double cosine, String classification, double targetCorrelation) {}
+
+    /**
+     * analysis.FacetSplit.Row: a fine feature that fires on a subset of the target prompts and leans to an anchor's
+     * decoder direction, with the facet most of those prompts carry ({@code mixed} when none holds half of them).
+     */
+    public record FacetSplitRow(int anchor, int fine, String facet, double facetShare, double facetCoverage, double fireRateTarget,
+                                double fireRateControl, double meanWhenFiring, double cosine, double correlation,
+                                double targetCorrelation) {}
 
     public record Anchor(int anchor, int matches, int coOccurring, int geometricOnly, Integer strongestFine, Double strongestCosine,
                          Double strongestCorrelation) {}
 
-    public record CrossMap(int[] anchors, int[] fines, double[][] cosine, double[][] correlation, List<Pair> pairs, List<Anchor> anchorSummaries) {}
+    /**
+     * @param targetCorrelation anchors x fines Pearson correlation over the target prompts only
+     * @param facetSplit        per anchor, the fine features splitting off a facet (not part of the verdict)
+     */
+    public record CrossMap(int[] anchors, int[] fines, double[][] cosine, double[][] correlation, List<Pair> pairs, List<Anchor> anchorSummaries,
+                           double[][] targetCorrelation, List<FacetSplitRow> facetSplit) {}
 
     public record PcaPoint(String resolution, int feature, double x, double y, double z) {}
 

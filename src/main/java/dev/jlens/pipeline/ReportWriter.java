@@ -57,8 +57,15 @@ public final class ReportWriter {
         }
         ExperimentResult.Verdict v = r.verdict();
         ReportModel.Verdict verdict = new ReportModel.Verdict(ReportModel.Decision.valueOf(v.decision()), v.anchor(), v.matches(), v.required(), v.reason());
+        List<ReportModel.FacetSplitRow> split = new ArrayList<>();
+        if (x.facetSplit() != null) { // null in results.json written before the facet split
+            for (ExperimentResult.FacetSplitRow s : x.facetSplit()) {
+                split.add(new ReportModel.FacetSplitRow(s.anchor(), s.fine(), s.facet(), s.facetShare(), s.fireRateTarget(), s.meanWhenFiring(),
+                        s.cosine(), s.correlation(), s.targetCorrelation()));
+            }
+        }
         return new ReportModel(conf, saes, matrix, new ArrayList<>(points.values()), anchors,
-                new ReportModel.PointCloud(cloud, links, r.pcaExplainedVariance()), verdict, steering);
+                new ReportModel.PointCloud(cloud, links, r.pcaExplainedVariance()), verdict, steering, split);
     }
 
     private static ReportModel.Sae sae(String name, ReportModel.Resolution res, ExperimentResult.SaeInfo info, ExperimentResult.SaeResult s) {

@@ -90,6 +90,7 @@ public final class HtmlReport {
         verdict(h, model);
         config(h, model);
         anchors(h, model);
+        facetSplit(h, model);
         for (Sae sae : model.saes()) featureTable(h, sae);
         h.append("<section><h2>Cross-resolution map</h2>\n")
                 .append("<div id=\"plot-heatmap\" class=\"plot\"></div>\n")
@@ -157,6 +158,36 @@ public final class HtmlReport {
                     .append("</td><td>").append(s == null ? "&mdash;" : featureRef(fine, s.fine()))
                     .append("</td><td class=\"num\">").append(s == null ? "" : num(s.correlation()))
                     .append("</td><td class=\"num\">").append(s == null ? "" : num(s.cosine())).append("</td></tr>\n");
+        }
+        h.append("</table>\n</section>\n");
+    }
+
+    /** Fine features the verdict's all-prompt correlation cannot see: they fire on a subset of the target prompts. */
+    private static void facetSplit(StringBuilder h, ReportModel m) {
+        h.append("<section id=\"facet-split\"><h2>Facet split (beside the verdict's rule)</h2>\n<p class=\"muted\">Fine features whose "
+                + "decoder leans to an anchor's (cosine above the map's threshold) and that fire on at most half of the target prompts. "
+                + "The correlation over all prompts is dominated by the target/control split, so such a feature cannot reach the match "
+                + "threshold: a feature firing on a fraction q of the target prompts has r &le; &radic;(q/(2&minus;q)) with an ideal anchor. "
+                + "The correlation within the target prompts and the mean over the prompts it fires on are shown beside it.</p>\n");
+        if (m.facetSplit().isEmpty()) {
+            h.append("<p>No fine feature splits off a facet of an anchor.</p>\n</section>\n");
+            return;
+        }
+        Sae coarse = m.sae(ReportModel.Resolution.COARSE);
+        Sae fine = m.sae(ReportModel.Resolution.FINE);
+        h.append("<table>\n<tr><th>anchor</th><th>fine feature</th><th>facet</th><th class=\"num\">facet share</th>"
+                + "<th class=\"num\">fire rate target</th><th class=\"num\">mean when firing</th><th class=\"num\">cosine</th>"
+                + "<th class=\"num\">correlation (all prompts)</th><th class=\"num\">correlation (target prompts)</th></tr>\n");
+        for (ReportModel.FacetSplitRow r : m.facetSplit()) {
+            h.append("<tr><td>").append(featureRef(coarse, r.anchor())).append("</td><td>").append(featureRef(fine, r.fine()))
+                    .append("</td><td>").append(esc(r.facet())).append("</td>");
+            cell(h, pct(r.facetShare()));
+            cell(h, pct(r.fireRateTarget()));
+            cell(h, num(r.meanWhenFiring()));
+            cell(h, num(r.cosine()));
+            cell(h, num(r.correlation()));
+            cell(h, num(r.targetCorrelation()));
+            h.append("</tr>\n");
         }
         h.append("</table>\n</section>\n");
     }
@@ -308,6 +339,16 @@ public final class HtmlReport {
                 float v = cm.at(i, j);
                 if (Float.isFinite(v)) row.add(v); else { row.addNull(); nonFinite[0]++; }
             }
+        }
+        ArrayNode split = root.putArray("facetSplit");
+        for (ReportModel.FacetSplitRow r : m.facetSplit()) {
+            ObjectNode o = split.addObject().put("anchor", r.anchor()).put("fine", r.fine()).put("facet", r.facet());
+            num(o, "facetShare", r.facetShare(), nonFinite);
+            num(o, "fireRateTarget", r.fireRateTarget(), nonFinite);
+            num(o, "meanWhenFiring", r.meanWhenFiring(), nonFinite);
+            num(o, "cosine", r.cosine(), nonFinite);
+            num(o, "correlation", r.correlation(), nonFinite);
+            num(o, "targetCorrelation", r.targetCorrelation(), nonFinite);
         }
         ArrayNode sc = root.putArray("scatter");
         for (ScatterPoint p : m.scatter()) scatterPoint(sc.addObject(), p, nonFinite);

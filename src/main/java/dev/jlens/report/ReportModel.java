@@ -22,9 +22,18 @@ import java.util.regex.Pattern;
  * @param cloud 3D PCA point cloud of decoder directions, with links between matched pairs
  * @param verdict the GO / NO-GO decision
  * @param steering optional steering results; null when no steering was run (the section is then omitted)
+ * @param facetSplit per anchor, fine features that fire on a subset of the target prompts (beside the verdict's rule);
+ *                   empty when none was found or computed
  */
 public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, List<ScatterPoint> scatter,
-                          List<AnchorSummary> anchors, PointCloud cloud, Verdict verdict, Steering steering) {
+                          List<AnchorSummary> anchors, PointCloud cloud, Verdict verdict, Steering steering,
+                          List<FacetSplitRow> facetSplit) {
+
+    /** A report without a facet split. */
+    public ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, List<ScatterPoint> scatter, List<AnchorSummary> anchors,
+                       PointCloud cloud, Verdict verdict, Steering steering) {
+        this(config, saes, cosine, scatter, anchors, cloud, verdict, steering, List.of());
+    }
 
     public ReportModel {
         Objects.requireNonNull(config, "config");
@@ -53,6 +62,30 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
             if (!anchorIds.contains(s.anchor())) {
                 throw new IllegalArgumentException("anchor summary for " + s.anchor() + ", which is not a matrix row");
             }
+        }
+        facetSplit = copy("facetSplit", facetSplit);
+        for (FacetSplitRow r : facetSplit) {
+            if (!anchorIds.contains(r.anchor())) {
+                throw new IllegalArgumentException("facet split row for anchor " + r.anchor() + ", which is not a matrix row");
+            }
+        }
+    }
+
+    /**
+     * A fine feature that fires on a subset of the target prompts and leans to an anchor (analysis.FacetSplit.Row).
+     *
+     * @param facet          the facet most of its firing target prompts carry, or "mixed"
+     * @param facetShare     share of its firing target prompts with that facet
+     * @param fireRateTarget share of all target prompts it fires on
+     * @param meanWhenFiring its mean over the target prompts it fires on
+     * @param correlation    with the anchor over all prompts (the verdict's correlation)
+     * @param targetCorrelation with the anchor over the target prompts only
+     */
+    public record FacetSplitRow(int anchor, int fine, String facet, double facetShare, double fireRateTarget, double meanWhenFiring,
+                                double cosine, double correlation, double targetCorrelation) {
+        public FacetSplitRow {
+            Objects.requireNonNull(facet, "facet");
+            if (fine < 0) throw new IllegalArgumentException("fine feature index must be >= 0, got " + fine);
         }
     }
 

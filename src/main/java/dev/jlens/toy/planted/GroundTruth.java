@@ -16,11 +16,23 @@ public record GroundTruth(boolean planted, long seed, int hookLayer, int dModel,
 
     public record Coarse(int dSae, int franceFeature, int bleedFeature, int japanFeature) {}
 
-    /** @param facetFeatures facet name → fine feature index, in France-set facet order */
-    public record Fine(int dSae, Map<String, Integer> facetFeatures, List<Decoy> decoys) {
+    /**
+     * @param facetFeatures  facet name → fine feature index, in France-set facet order
+     * @param facetSpecific  whether the facet features fire only on their own facet's words (the realistic variant);
+     *                       false: they fire on every France word, harder on their facet's (the classic toy)
+     * @param nearDuplicates fine near-duplicates of the coarse France feature (decoder cosine
+     *                       {@link PlantedFrance#NEAR_DUPLICATE_COS}, firing on every France prompt); empty in the classic toy
+     */
+    public record Fine(int dSae, Map<String, Integer> facetFeatures, List<Decoy> decoys, boolean facetSpecific, List<Integer> nearDuplicates) {
         public Fine {
             facetFeatures = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(facetFeatures));
             decoys = List.copyOf(decoys);
+            nearDuplicates = nearDuplicates == null ? List.of() : List.copyOf(nearDuplicates); // absent before the realistic variant
+        }
+
+        /** The classic toy's fine SAE: facet features on every France word, no near-duplicates. */
+        public Fine(int dSae, Map<String, Integer> facetFeatures, List<Decoy> decoys) {
+            this(dSae, facetFeatures, decoys, false, List.of());
         }
     }
 

@@ -74,6 +74,17 @@ import java.util.TreeSet;
  * subset rather than on neutral prompts because a feature firing mostly on neutral prompts would never rank
  * among the top fine features and so would never be tested.
  *
+ * <p><b>Realistic variant</b> ({@link Variant#REALISTIC}, same model and coarse SAE): the classic facet features fire
+ * on 100% of the France prompts, which is why the post's rule (correlation over all 400 prompts) matches them; the
+ * real SAEs showed something else. Here the fine SAE has what the post saw, near-duplicates of the coarse France
+ * feature ({@link #FINE_NEAR_DUPLICATES}: decoder {@value #NEAR_DUPLICATE_COS} f + 0.6 u_i with u_i orthogonal to every
+ * planted direction, encoder f tilted by {@value #NEAR_DUPLICATE_TILT} towards one facet, firing on every France prompt:
+ * correlation ~0.99, cosine 0.80, so they MATCH and give the GO verdict), and facet features that fire only on their
+ * own facet's words (same decoder and encoder as the classic ones, threshold raised midway between the 0.5·α' every
+ * France word gives and the 0.5·α' + 0.866·β' of its facet's words), which fire on about an eighth of the France
+ * prompts, so their all-prompt correlation stays below the match threshold and only the facet split
+ * (analysis.FacetSplit) finds and names them.
+ *
  * <p>With {@code planted = false}: same vocabulary, same random weights (post-norm scaling included) and the
  * same random SAE features, but no planted embedding component and no planted SAE feature.
  */
@@ -90,6 +101,12 @@ public final class PlantedFrance {
     public static final int FINE_CO_OCCURRING = 4093;
     public static final int FINE_GEOMETRIC = 6620;
     private static final int[] FINE_FACETS = {1209, 2077, 2890, 3571, 4426, 5318, 6143, 7039};
+    /** The realistic variant's near-duplicates of the coarse France feature. */
+    static final int[] FINE_NEAR_DUPLICATES = {835, 1663, 3001, 5903};
+    /** Decoder cosine of a near-duplicate with the coarse France feature (what the post measured on Gemma Scope). */
+    public static final double NEAR_DUPLICATE_COS = 0.8;
+    /** Weight of a facet direction in a near-duplicate's encoder (the rest is f): enough to vary, too little to name a facet. */
+    public static final double NEAR_DUPLICATE_TILT = 0.25;
 
     public static final float ALPHA = 0.55f;
     public static final float BETA = 0.55f;
@@ -111,11 +128,23 @@ public final class PlantedFrance {
 
     private PlantedFrance() {}
 
-    /** Planted unit directions in R^256, mutually orthonormal. */
+    /** Which fine SAE the toy gets (the model and the coarse SAE are the same in both). */
+    public enum Variant {
+        /** facet features on every France word (harder on their facet's): the post's rule matches them */
+        CLASSIC,
+        /** near-duplicates of the coarse France feature, and facet features only on their own facet's words */
+        REALISTIC
+    }
+
+    /**
+     * Planted unit directions in R^256, mutually orthonormal. {@code duplicates} are decoder-only directions of the
+     * realistic variant's near-duplicates: no embedding is planted along them (they are not in {@link #all()}).
+     */
     public record Directions(float[] france, List<float[]> facets, float[] japan, float[] coOccurring,
-                             float[] neutral, float[] narrow) {
+                             float[] neutral, float[] narrow, List<float[]> duplicates) {
         public Directions {
             facets = List.copyOf(facets);
+            duplicates = List.copyOf(duplicates);
         }
 
         /** Every planted direction: f, the facets, j, o, n, g. */
@@ -252,8 +281,19 @@ public final class PlantedFrance {
         return generate(dir, model(planted, seed));
     }
 
-    /** Writes the files of an already built model (see {@link #generate(Path, boolean, long)}). */
+    /** As {@link #generate(Path, boolean, long)} with the fine SAE of {@code variant}. */
+    public static Generated generate(Path dir, boolean planted, long seed, Variant variant) throws IOException {
+        return generate(dir, model(planted, seed), variant);
+    }
+
+    /** Writes the files of an already built model with the classic fine SAE (see {@link #generate(Path, boolean, long)}). */
     public static Generated generate(Path dir, Model m) throws IOException {
+        return generate(dir, m, Variant.CLASSIC);
+    }
+
+    /** Writes the files of an already built model with the fine SAE of {@code variant}. */
+    public static Generated generate(Path dir, Model m, Variant variant) throws IOException {
+        Objects.requireNonNull(variant, "variant");
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(m, "model");
         boolean planted = m.planted();
@@ -267,11 +307,11 @@ public final class PlantedFrance {
         Files.createDirectories(coarse.getParent());
         Files.createDirectories(fine.getParent());
         coarseBuilder(m).writeGemmaScopeNpz(coarse);
-        fineBuilder(m).writeGemmaScopeNpz(fine);
-        GroundTruth truth = groundTruth(m);
+        fineBuilder(m, variant).writeGemmaScopeNpz(fine);
+        GroundTruth truth = groundTruth(m, variant);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         AtomicFiles.writeString(truthFile, json.writeValueAsString(truth) + "\n");
-        LOG.log(System.Logger.Level.INFO, "planted France toy (planted={0}, seed {1}) written to {2}", planted, seed, dir);
+        LOG.log(System.Logger.Level.INFO, "planted France toy (planted={0}, seed {1}, {2}) written to {3}", planted, seed, variant, dir);
         return new Generated(dir, gguf, coarse, fine, truthFile, truth);
     }
 
@@ -288,8 +328,16 @@ public final class PlantedFrance {
         return b;
     }
 
-    /** The fine SAE: random features, plus one feature per facet and two decoys when planted. */
+    /** The classic fine SAE. */
     static ToySae.Builder fineBuilder(Model m) {
+        return fineBuilder(m, Variant.CLASSIC);
+    }
+
+    /**
+     * The fine SAE: random features, plus one feature per facet and two decoys when planted; the realistic variant
+     * raises the facet features' thresholds so they fire only on their facet's words and adds the near-duplicates.
+     */
+    static ToySae.Builder fineBuilder(Model m, Variant variant) {
         ToySae.Builder b = ToySae.builder(N_EMBD, FINE_D_SAE, m.seed() * 31 + 2).inputStd(INPUT_STD).targetL0(32).layer(HOOK_LAYER);
         if (!m.planted()) return b;
         Directions d = m.directions();
@@ -302,7 +350,18 @@ public final class PlantedFrance {
             float[] dir = sum(FACET_COS, d.france(), sinF, facet);
             // fires on every France word (0.5 alpha') and twice as hard or more on its own facet's words
             float[] enc = sum(FACET_ENCODER_FRANCE, d.france(), sinE, facet);
-            b.plantFeature(feature, dir, enc, (float) (0.6 * FACET_ENCODER_FRANCE * ALPHA * sqrtD()));
+            b.plantFeature(feature, dir, enc, (float) (variant == Variant.REALISTIC ? facetOnlyThreshold()
+                    : 0.6 * FACET_ENCODER_FRANCE * ALPHA * sqrtD()));
+        }
+        if (variant == Variant.REALISTIC) {
+            double cosT = Math.sqrt(1 - NEAR_DUPLICATE_TILT * NEAR_DUPLICATE_TILT);
+            double sinD = Math.sqrt(1 - NEAR_DUPLICATE_COS * NEAR_DUPLICATE_COS);
+            for (int i = 0; i < FINE_NEAR_DUPLICATES.length; i++) {
+                float[] dir = sum(NEAR_DUPLICATE_COS, d.france(), sinD, d.duplicates().get(i));
+                // encoder f tilted towards facet 2i: the activation varies a little with the facet, never enough to name it
+                float[] enc = sum(cosT, d.france(), NEAR_DUPLICATE_TILT, d.facets().get((2 * i) % d.facets().size()));
+                b.plantFeature(FINE_NEAR_DUPLICATES[i], dir, enc, (float) (0.5 * cosT * ALPHA * sqrtD()));
+            }
         }
         b.plantFeature(FINE_CO_OCCURRING, d.coOccurring(), d.coOccurring(), 0.5f * GAMMA * sqrtD());
         double sinG = Math.sqrt(1 - GEOMETRIC_COS * GEOMETRIC_COS);
@@ -310,7 +369,20 @@ public final class PlantedFrance {
         return b;
     }
 
+    /**
+     * The realistic facet features' threshold: midway between what every France word gives them (0.5·α') and what
+     * their own facet's words give (0.5·α' + 0.866·β'), so only the latter fire.
+     */
+    static double facetOnlyThreshold() {
+        double sinE = Math.sqrt(1 - FACET_ENCODER_FRANCE * FACET_ENCODER_FRANCE);
+        return (FACET_ENCODER_FRANCE * ALPHA + 0.5 * sinE * BETA) * sqrtD();
+    }
+
     static GroundTruth groundTruth(Model m) {
+        return groundTruth(m, Variant.CLASSIC);
+    }
+
+    static GroundTruth groundTruth(Model m, Variant variant) {
         GroundTruth.Parameters p = new GroundTruth.Parameters(ALPHA, BETA, GAMMA, DELTA, EPSILON, BLOCK_OUTPUT_SCALE,
                 m.neutralWords().size(), m.narrowWords().size(), m.roles().wordsOf(WordRoles.Kind.FRANCE).size(),
                 m.roles().wordsOf(WordRoles.Kind.JAPAN).size());
@@ -328,9 +400,11 @@ public final class PlantedFrance {
         List<GroundTruth.Decoy> decoys = List.of(
                 new GroundTruth.Decoy(FINE_CO_OCCURRING, "CO_OCCURRING", cosine(d.coOccurring(), d.france())),
                 new GroundTruth.Decoy(FINE_GEOMETRIC, "GEOMETRIC_ONLY", cosine(sum(GEOMETRIC_COS, d.france(), sinG, d.narrow()), d.france())));
+        boolean realistic = variant == Variant.REALISTIC;
+        List<Integer> duplicates = realistic ? java.util.Arrays.stream(FINE_NEAR_DUPLICATES).boxed().toList() : List.of();
         return new GroundTruth(true, m.seed(), HOOK_LAYER, N_EMBD, "GO",
                 new GroundTruth.Coarse(COARSE_D_SAE, COARSE_FRANCE, COARSE_BLEED, COARSE_JAPAN),
-                new GroundTruth.Fine(FINE_D_SAE, facets, decoys), cos, p);
+                new GroundTruth.Fine(FINE_D_SAE, facets, decoys, realistic, duplicates), cos, p);
     }
 
     /** Neutral words absent from every France prompt, most frequent first, until they cover NEUTRAL_COVER of the neutral prompts. */
@@ -397,10 +471,13 @@ public final class PlantedFrance {
         return out;
     }
 
-    /** Orthonormal directions from seeded Gaussians by Gram-Schmidt (in double). */
+    /**
+     * Orthonormal directions from seeded Gaussians by Gram-Schmidt (in double); the near-duplicates' decoder-only
+     * directions come last, so the planted ones are the same as before they existed.
+     */
     static Directions directions(int nFacets, long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x9A4E7EDF4A3CEL);
-        int n = nFacets + 5;
+        int n = nFacets + 5 + FINE_NEAR_DUPLICATES.length;
         if (n > N_EMBD) throw new IllegalArgumentException(nFacets + " facets do not fit in " + N_EMBD + " dimensions");
         double[][] v = new double[n][N_EMBD];
         for (int i = 0; i < n; i++) {
@@ -417,8 +494,10 @@ public final class PlantedFrance {
         }
         List<float[]> facets = new ArrayList<>();
         for (int i = 0; i < nFacets; i++) facets.add(toFloat(v[1 + i]));
+        List<float[]> duplicates = new ArrayList<>();
+        for (int i = 0; i < FINE_NEAR_DUPLICATES.length; i++) duplicates.add(toFloat(v[nFacets + 5 + i]));
         return new Directions(toFloat(v[0]), facets, toFloat(v[nFacets + 1]), toFloat(v[nFacets + 2]),
-                toFloat(v[nFacets + 3]), toFloat(v[nFacets + 4]));
+                toFloat(v[nFacets + 3]), toFloat(v[nFacets + 4]), duplicates);
     }
 
     /** The word a NORMAL token spells (piece without its leading ▁), or null for specials, bytes and filler. */
