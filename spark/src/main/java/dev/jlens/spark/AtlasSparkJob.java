@@ -64,8 +64,9 @@ public final class AtlasSparkJob {
      *                       executor together use the cores Spark gave it)
      * @param shardsPerWave  shards handed to Spark per job (0 = 16 per partition): bounds what the driver holds of
      *                       the corpus at a time
-     * @param parquetDir     Hadoop URI of a folder for the Parquet tables, one subfolder per SAE folder name (null =
-     *                       inside each SAE's folder, which on a cluster must then be on storage every executor shares)
+     * @param parquetDir     Hadoop URI of a folder for the Parquet tables (with several SAEs, one subfolder each, named
+     *                       as their atlas folders); null = inside each SAE's atlas folder, which on a cluster must then
+     *                       be on storage every executor can write
      */
     public record SparkOptions(int partitions, int threadsPerTask, int shardsPerWave, String parquetDir) {
         public SparkOptions {
@@ -161,7 +162,8 @@ public final class AtlasSparkJob {
                 Files.createDirectories(work);
                 AtomicFiles.writeString(work.resolve("key.json"), Json.MAPPER.writeValueAsString(identity) + "\n");
 
-                Driver d = new Driver(jsc, TaskSpec.of(executorPath(job.model().toString()), executorSaes(job.saes()), s), s,
+                String content = FileHashes.sha256(Json.MAPPER.writeValueAsString(List.of(identity.get("model_sha256"), identity.get("saes"))));
+                Driver d = new Driver(jsc, TaskSpec.of(executorPath(job.model().toString()), executorSaes(job.saes()), content, s), s,
                         partitions, perWave, saes.stream().mapToInt(Sae::dSae).toArray(), work, progress);
                 List<FeatureStats> totals = d.scan(corpus, nTokens);
                 WindowRequests req = WindowRequests.of(totals, s);
@@ -171,8 +173,9 @@ public final class AtlasSparkJob {
                 List<Path> folders = job.folders();
                 for (int i = 0; i < saes.size(); i++) {
                     Files.createDirectories(folders.get(i));
-                    String dir = opts.parquetDir() == null ? folders.get(i).toAbsolutePath().toUri().toString()
-                            : opts.parquetDir().replaceAll("/+$", "") + "/" + folders.get(i).getFileName();
+                    String root = opts.parquetDir() == null ? null : opts.parquetDir().replaceAll("/+$", "");
+                    String dir = root == null ? folders.get(i).toAbsolutePath().toUri().toString()
+                            : saes.size() == 1 ? root : root + "/" + folders.get(i).getFileName();
                     ParquetTables.write(spark, dir, totals.get(i), s);
                 }
                 AtlasEngine.finish(job, model, saes, totals, windows, identity, corpus.counters(), encoders);

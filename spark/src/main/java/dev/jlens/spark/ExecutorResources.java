@@ -18,15 +18,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * The heavy resources of an executor JVM: the model and the SAEs are opened once per JVM and per (model, SAEs), on
- * the first task that needs them, and stay open for the JVM's life (Spark reuses executor JVMs across tasks and
- * jobs, so the second pass and later runs find them loaded). Tasks running at the same time share the model and
+ * The heavy resources of an executor JVM: the model and the SAEs are opened once per JVM and per (model, SAEs,
+ * their contents' hashes), on the first task that needs them, and stay open for the JVM's life (Spark reuses
+ * executor JVMs across tasks and jobs, so the second pass and later runs find them loaded). Tasks running at the same time share the model and
  * SAEs (both may be used from several threads) and each borrows a {@link ShardWork} of its own (a llama context and
  * encoders, confined to one thread) from a pool. Never captured in a task's closure: tasks carry only a
  * {@link TaskSpec} and look the resources up here.
  */
 final class ExecutorResources {
-    private record Key(String model, List<String> saes) {}
+    private record Key(String model, List<String> saes, String content) {}
 
     private static final class Opened {
         final Model model;
@@ -46,7 +46,7 @@ final class ExecutorResources {
 
     /** Runs {@code work} with a shard worker of this JVM for the spec's model, SAEs and settings. */
     static <T> T withWork(TaskSpec spec, Function<ShardWork, T> work) {
-        Opened o = OPEN.computeIfAbsent(new Key(spec.model(), spec.saes()), ExecutorResources::open);
+        Opened o = OPEN.computeIfAbsent(new Key(spec.model(), spec.saes(), spec.content()), ExecutorResources::open);
         AtlasSettings s = spec.settings();
         Deque<ShardWork> pool = o.idle.computeIfAbsent(s, k -> new ConcurrentLinkedDeque<>());
         ShardWork w = pool.pollFirst();

@@ -10,10 +10,12 @@ import java.util.List;
  * capture besides the broadcast window requests): where the model and the SAEs are, and the atlas settings with the
  * CPU threads of one task. The executor opens the files itself, once per JVM ({@link ExecutorResources}).
  *
- * @param model absolute path of the GGUF file, readable at that path on every executor
- * @param saes  the SAEs as the driver loaded them (paths made absolute, registry ids as given)
+ * @param model   absolute path of the GGUF file, readable at that path on every executor
+ * @param saes    the SAEs as the driver loaded them (paths made absolute, registry ids as given)
+ * @param content SHA-256 of the model and SAE contents the driver hashed for the run key: an executor JVM that
+ *                outlives a run reopens files that changed since
  */
-record TaskSpec(String model, List<String> saes, int layer, int contextLength, int batchTokens, int contextsPerShard,
+record TaskSpec(String model, List<String> saes, String content, int layer, int contextLength, int batchTokens, int contextsPerShard,
                 int topK, int quantileIntervals, int quantileExamples, int sampleSize, int windowBefore, int windowAfter,
                 int logitTokens, int threads, String encoder) implements Serializable {
     TaskSpec {
@@ -22,8 +24,8 @@ record TaskSpec(String model, List<String> saes, int layer, int contextLength, i
                 sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
     }
 
-    static TaskSpec of(String model, List<String> saes, AtlasSettings s) {
-        return new TaskSpec(model, saes, s.layer(), s.contextLength(), s.batchTokens(), s.contextsPerShard(), s.topK(),
+    static TaskSpec of(String model, List<String> saes, String content, AtlasSettings s) {
+        return new TaskSpec(model, saes, content, s.layer(), s.contextLength(), s.batchTokens(), s.contextsPerShard(), s.topK(),
                 s.quantileIntervals(), s.quantileExamples(), s.sampleSize(), s.windowBefore(), s.windowAfter(), s.logitTokens(),
                 s.threads(), s.encoder());
     }
