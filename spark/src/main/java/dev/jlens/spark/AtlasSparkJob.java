@@ -146,6 +146,7 @@ public final class AtlasSparkJob {
             if (s.layer() >= model.nLayer()) throw new IllegalArgumentException("--layer " + s.layer() + ": the model has layers 0.." + (model.nLayer() - 1));
             if (model.vocab().bos() < 0) throw new IllegalArgumentException(job.model() + ": the model has no BOS token; atlas contexts start with BOS");
             List<Sae> saes = new ArrayList<>();
+            ContextSource corpus = null;
             try {
                 for (String id : job.saes()) {
                     Sae sae = Sae.load(id);
@@ -153,7 +154,7 @@ public final class AtlasSparkJob {
                     sae.validateFor(model.nEmbd());
                     AtlasEngine.checkLayer(sae, id, s.layer());
                 }
-                ContextSource corpus = corpusFor.open(model);
+                corpus = corpusFor.open(model);
                 long[] counts = AtlasEngine.countCorpus(corpus, s);
                 long nContexts = counts[0], nTokens = counts[1];
                 if (nContexts == 0) throw new IllegalArgumentException("the corpus has no text: " + corpus.describe().get("inputs"));
@@ -185,6 +186,7 @@ public final class AtlasSparkJob {
                 }
                 return new AtlasEngine.Result(folders, nContexts, nTokens, d.computed, d.reused, req.contexts(), encoders);
             } finally {
+                if (corpus instanceof SparkCorpus sc) sc.release();
                 for (Sae sae : saes) sae.close();
             }
         }

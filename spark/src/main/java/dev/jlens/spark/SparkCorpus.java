@@ -235,6 +235,11 @@ final class SparkCorpus implements ContextSource {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /** Drops the persisted documents from the executors' storage (the job is done with them). */
+    void release() {
+        documents.unpersist(false);
+    }
+
     @Override
     public Map<String, Object> counters() {
         return counters;
