@@ -1,5 +1,6 @@
 package dev.jlens.atlas;
 
+import dev.jlens.atlas.browser.AtlasBrowser;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.GgufFile;
 import dev.jlens.kernels.KernelProvider;
@@ -124,10 +125,7 @@ public final class AtlasEngine {
                         }
                     }
                     List<Path> folders = finish(job, model, saes, totals, windows, identity, corpus.counters(), w.encoderKinds());
-                    deleteTree(work);
-                    try (Stream<Path> rest = Files.list(work.getParent())) {
-                        if (rest.findAny().isEmpty()) Files.delete(work.getParent());
-                    }
+                    deleteTree(work.getParent()); // checkpoints and remembered hashes: a finished run needs neither
                     return new Result(folders, nContexts, nTokens, computed, reused, req.contexts(), w.encoderKinds());
                 }
             } finally {
@@ -235,7 +233,7 @@ public final class AtlasEngine {
                 se.put("hook_name", sae.cfg().hookName());
                 se.put("neuronpedia_id", sae.cfg().neuronpediaId());
                 meta.put("sae", se);
-                meta.put("settings", job.settings().describe());
+                meta.putAll(job.settings().describe());
                 meta.put("corpus", identity.get("corpus"));
                 meta.put("corpus_counters", counters);
                 meta.put("encoder", encoders.get(i));
@@ -244,6 +242,7 @@ public final class AtlasEngine {
                 Files.createDirectories(folders.get(i));
                 AtlasWriter.write(new AtlasWriter.Input(folders.get(i), meta, totals.get(i), i, windows, logits,
                         model.vocab()::piece, job.settings()));
+                AtlasBrowser.write(folders.get(i));
             }
         }
         return folders;

@@ -9,10 +9,10 @@ import java.util.Set;
  *
  * @param layer            residual stream tap: the output of this block ({@code blocks.L.hook_resid_post})
  * @param contextLength    tokens per context, BOS included (SAEDashboard's default is 128)
- * @param contextsPerBatch contexts decoded together; batches are fixed groups of the global context order, so
- *                         the numbers never depend on how the corpus was partitioned
- * @param contextsPerShard contexts per checkpointed shard (a multiple of contextsPerBatch): the unit of resume
- *                         and of distribution
+ * @param batchTokens      tokens decoded together (at least contextLength): each shard is packed greedily, in
+ *                         order, into batches of at most this many tokens and {@link #MAX_BATCH_CONTEXTS} contexts,
+ *                         so a batch's composition depends only on the shard, never on how shards were distributed
+ * @param contextsPerShard contexts per checkpointed shard: the unit of resume and of distribution
  * @param topK             top-activating contexts kept per feature
  * @param quantileIntervals equal-width activation intervals of [0, max] with sampled examples
  * @param quantileExamples examples shown per interval
@@ -23,19 +23,22 @@ import java.util.Set;
  * @param threads          CPU threads for the model
  * @param encoder          SAE encoder: auto, vector, ggml or scalar
  */
-public record AtlasSettings(int layer, int contextLength, int contextsPerBatch, int contextsPerShard, int topK,
+public record AtlasSettings(int layer, int contextLength, int batchTokens, int contextsPerShard, int topK,
                             int quantileIntervals, int quantileExamples, int sampleSize, int windowBefore,
                             int windowAfter, int logitTokens, int threads, String encoder) {
+    /** Most contexts (sequences) in one decode batch. */
+    public static final int MAX_BATCH_CONTEXTS = 64;
+
     public static final Set<String> ENCODERS = Set.of("auto", "vector", "ggml", "scalar");
 
     public AtlasSettings {
         check("--layer", layer, 0, 1024);
         check("--context", contextLength, 2, 8192);
-        check("--batch-contexts", contextsPerBatch, 1, 256);
-        check("--shard-contexts", contextsPerShard, 1, 1 << 20);
-        if (contextsPerShard % contextsPerBatch != 0) {
-            throw new IllegalArgumentException("--shard-contexts " + contextsPerShard + " must be a multiple of --batch-contexts " + contextsPerBatch);
+        check("--batch-tokens", batchTokens, 2, 1 << 16);
+        if (batchTokens < contextLength) {
+            throw new IllegalArgumentException("--batch-tokens " + batchTokens + " must be at least --context " + contextLength + " (a batch holds whole contexts)");
         }
+        check("--shard-contexts", contextsPerShard, 1, 1 << 20);
         check("--top", topK, 1, 1000);
         check("--quantile-intervals", quantileIntervals, 1, 100);
         check("--quantile-examples", quantileExamples, 0, 100);
@@ -53,29 +56,29 @@ public record AtlasSettings(int layer, int contextLength, int contextsPerBatch, 
         if (v < lo || v > hi) throw new IllegalArgumentException(option + " must be in [" + lo + ", " + hi + "], got " + v);
     }
 
-    /** The defaults: layer 12, 128-token contexts (4 per batch, 64 per shard), top 20, 5 x 5 quantile examples. */
+    /** The defaults: layer 12, 128-token contexts, 512-token batches, 256 contexts per shard, top 20, 5 x 5 quantile examples. */
     public static AtlasSettings defaults(int layer, int threads) {
-        return new AtlasSettings(layer, 128, 4, 64, 20, 5, 5, 64, 24, 8, 10, threads, "auto");
+        return new AtlasSettings(layer, 128, 512, 256, 20, 5, 5, 64, 24, 8, 10, threads, "auto");
     }
 
     public AtlasSettings withContextLength(int n) {
-        return new AtlasSettings(layer, n, contextsPerBatch, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
+        return new AtlasSettings(layer, n, batchTokens, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
     }
 
-    public AtlasSettings withBatching(int perBatch, int perShard) {
-        return new AtlasSettings(layer, contextLength, perBatch, perShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
+    public AtlasSettings withBatching(int tokens, int perShard) {
+        return new AtlasSettings(layer, contextLength, tokens, perShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
     }
 
     public AtlasSettings withTopK(int k) {
-        return new AtlasSettings(layer, contextLength, contextsPerBatch, contextsPerShard, k, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
+        return new AtlasSettings(layer, contextLength, batchTokens, contextsPerShard, k, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
     }
 
     public AtlasSettings withEncoder(String e) {
-        return new AtlasSettings(layer, contextLength, contextsPerBatch, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, e);
+        return new AtlasSettings(layer, contextLength, batchTokens, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, e);
     }
 
     public AtlasSettings withThreads(int n) {
-        return new AtlasSettings(layer, contextLength, contextsPerBatch, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, n, encoder);
+        return new AtlasSettings(layer, contextLength, batchTokens, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, n, encoder);
     }
 
     /**
@@ -86,7 +89,7 @@ public record AtlasSettings(int layer, int contextLength, int contextsPerBatch, 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("layer", layer);
         m.put("context_length", contextLength);
-        m.put("contexts_per_batch", contextsPerBatch);
+        m.put("batch_tokens", batchTokens);
         m.put("contexts_per_shard", contextsPerShard);
         m.put("top_k", topK);
         m.put("quantile_intervals", quantileIntervals);

@@ -31,9 +31,9 @@ public final class ShardWork implements AutoCloseable {
         this.saes = List.copyOf(saes);
         this.settings = settings;
         for (Sae s : saes) s.validateFor(model.nEmbd());
-        int nCtx = settings.contextsPerBatch() * settings.contextLength();
+        int nCtx = settings.batchTokens();
         Context c = model.newContext(Context.Params.defaults().withCtx(nCtx).withUbatch(Math.min(nCtx, 4096))
-                .withSeqMax(settings.contextsPerBatch()).withThreads(settings.threads()));
+                .withSeqMax(Math.min(AtlasSettings.MAX_BATCH_CONTEXTS, nCtx)).withThreads(settings.threads()));
         this.ctx = c;
         try {
             for (Sae s : saes) encoders.add(SaeEncoders.create(s, settings.encoder()));
@@ -53,7 +53,7 @@ public final class ShardWork implements AutoCloseable {
     /** Stops a running decode from another thread (Ctrl-C); the current call then fails with a cancellation. */
     public void cancel() { ctx.cancel(); }
 
-    /** First pass over consecutive whole batches: one fresh statistics object per SAE. */
+    /** First pass over one whole shard: one fresh statistics object per SAE. */
     public List<FeatureStats> scan(List<AtlasContext> contexts) {
         List<FeatureStats> stats = new ArrayList<>();
         List<ContextScanner> scanners = new ArrayList<>();
@@ -62,7 +62,7 @@ public final class ShardWork implements AutoCloseable {
             stats.add(st);
             scanners.add(new ContextScanner(st));
         }
-        forEachBatch(contexts, (batch, codes, rowStart) -> {
+        forEachBatch(contexts, batch -> true, (batch, codes, rowStart) -> {
             for (int i = 0; i < scanners.size(); i++) {
                 for (int c = 0; c < batch.size(); c++) {
                     scanners.get(i).scan(batch.get(c).id(), codes.get(i), rowStart[c], rowStart[c + 1]);
@@ -72,21 +72,16 @@ public final class ShardWork implements AutoCloseable {
         return stats;
     }
 
-    /** Second pass: the requested windows of these contexts' batches (batches with no request are skipped). */
-    public WindowRequests.Results windows(List<AtlasContext> contexts, WindowRequests req) {
+    /**
+     * Second pass over the same whole shard: the requested windows. Only batches holding a requested context are
+     * decoded, and they are the first pass's batches, so the activations are bit-identical.
+     */
+    public WindowRequests.Results windows(List<AtlasContext> shard, WindowRequests req) {
         WindowRequests.Results out = new WindowRequests.Results(saes.size());
-        List<AtlasContext> wanted = new ArrayList<>();
-        // keep only the batches that hold a requested context, whole
-        int per = settings.contextsPerBatch();
-        for (int i = 0; i < contexts.size(); ) {
-            int j = i;
-            long batch = contexts.get(i).index() / per;
-            boolean any = false;
-            while (j < contexts.size() && contexts.get(j).index() / per == batch) any |= req.wants(contexts.get(j++).id());
-            if (any) wanted.addAll(contexts.subList(i, j));
-            i = j;
-        }
-        forEachBatch(wanted, (batch, codes, rowStart) -> {
+        forEachBatch(shard, batch -> {
+            for (AtlasContext x : batch) if (req.wants(x.id())) return true;
+            return false;
+        }, (batch, codes, rowStart) -> {
             for (int c = 0; c < batch.size(); c++) {
                 AtlasContext x = batch.get(c);
                 for (int s = 0; s < saes.size(); s++) {
@@ -115,22 +110,30 @@ public final class ShardWork implements AutoCloseable {
         void visit(List<AtlasContext> batch, List<SparseCodes> codes, int[] rowStart);
     }
 
-    private void forEachBatch(List<AtlasContext> contexts, BatchVisitor visitor) {
-        int per = settings.contextsPerBatch();
-        Context.CaptureSpec spec = Context.CaptureSpec.layer(settings.layer());
-        for (int i = 0; i < contexts.size(); ) {
-            long batch = contexts.get(i).index() / per;
-            if (contexts.get(i).index() % per != 0) {
-                throw new IllegalArgumentException("context " + contexts.get(i).id() + " (index " + contexts.get(i).index() + ") does not start a batch of " + per);
-            }
+    /**
+     * How a shard is cut into decode batches: greedily, in order, at most batchTokens tokens and
+     * MAX_BATCH_CONTEXTS contexts each. Depends only on the shard, so both passes and every partitioning agree.
+     */
+    public static List<List<AtlasContext>> batches(List<AtlasContext> shard, AtlasSettings s) {
+        List<List<AtlasContext>> out = new ArrayList<>();
+        for (int i = 0; i < shard.size(); ) {
             int j = i;
-            while (j < contexts.size() && contexts.get(j).index() / per == batch) {
-                if (contexts.get(j).index() != contexts.get(i).index() + (j - i)) {
-                    throw new IllegalArgumentException("contexts of batch " + batch + " are not consecutive at index " + contexts.get(j).index());
-                }
-                j++;
+            long tokens = 0;
+            while (j < shard.size() && j - i < AtlasSettings.MAX_BATCH_CONTEXTS && tokens + shard.get(j).tokens().length <= s.batchTokens()) {
+                tokens += shard.get(j++).tokens().length;
             }
-            List<AtlasContext> b = contexts.subList(i, j);
+            if (j == i) throw new IllegalArgumentException("context " + shard.get(i).id() + " has " + shard.get(i).tokens().length + " tokens, more than --batch-tokens " + s.batchTokens());
+            out.add(shard.subList(i, j));
+            i = j;
+        }
+        return out;
+    }
+
+    private void forEachBatch(List<AtlasContext> shard, java.util.function.Predicate<List<AtlasContext>> wanted, BatchVisitor visitor) {
+        checkShard(shard);
+        Context.CaptureSpec spec = Context.CaptureSpec.layer(settings.layer());
+        for (List<AtlasContext> b : batches(shard, settings)) {
+            if (!wanted.test(b)) continue;
             List<int[]> toks = new ArrayList<>(b.size());
             int[] rowStart = new int[b.size() + 1];
             for (int c = 0; c < b.size(); c++) {
@@ -141,11 +144,23 @@ public final class ShardWork implements AutoCloseable {
                 rowStart[c + 1] = rowStart[c] + t.length;
             }
             try (Activations a = ctx.capture(toks, spec)) {
+                if (a.rows() != rowStart[b.size()]) throw new IllegalStateException("captured " + a.rows() + " rows for " + rowStart[b.size()] + " tokens");
                 List<SparseCodes> codes = new ArrayList<>(encoders.size());
                 for (SaeEncoder e : encoders) codes.add(e.encode(a.data(), a.rows()));
                 visitor.visit(b, codes, rowStart);
             }
-            i = j;
+        }
+    }
+
+    /** A shard is whole: consecutive contexts starting at a multiple of contextsPerShard. */
+    private void checkShard(List<AtlasContext> shard) {
+        if (shard.isEmpty()) return;
+        long first = shard.get(0).index();
+        if (first % settings.contextsPerShard() != 0 || shard.size() > settings.contextsPerShard()) {
+            throw new IllegalArgumentException("contexts from index " + first + " (" + shard.size() + ") are not a whole shard of " + settings.contextsPerShard());
+        }
+        for (int i = 1; i < shard.size(); i++) {
+            if (shard.get(i).index() != first + i) throw new IllegalArgumentException("shard contexts are not consecutive at index " + shard.get(i).index());
         }
     }
 

@@ -32,8 +32,8 @@ final class AtlasCommand implements Callable<Integer> {
     @Option(names = "--skip-bad", description = "skip and count bad documents (invalid UTF-8, binary files, bad JSON lines) instead of failing") boolean skipBad;
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads for the model; 0 = all cores (default: ${DEFAULT-VALUE})") int threads;
     @Option(names = "--encoder", defaultValue = "auto", description = "auto, vector, ggml or scalar (default: ${DEFAULT-VALUE})") String encoder;
-    @Option(names = "--batch-contexts", defaultValue = "4", description = "contexts decoded together (default: ${DEFAULT-VALUE})") int batchContexts;
-    @Option(names = "--shard-contexts", defaultValue = "64", description = "contexts per checkpoint, a multiple of --batch-contexts (default: ${DEFAULT-VALUE})") int shardContexts;
+    @Option(names = "--batch-tokens", defaultValue = "512", description = "tokens decoded together, at least --context; contexts are packed in order (default: ${DEFAULT-VALUE})") int batchTokens;
+    @Option(names = "--shard-contexts", defaultValue = "256", description = "contexts per checkpoint: the unit of resume and of distribution (default: ${DEFAULT-VALUE})") int shardContexts;
     @Option(names = "--spark", paramLabel = "MASTER", description = "run as an Apache Spark job: local[N] in this process, a cluster URL, or 'default' for spark-submit's master; needs the jlens-spark module (scripts/jlens-spark)") String spark;
     @Option(names = "--spark-partitions", defaultValue = "0", description = "Spark partitions per pass; 0 = Spark's default parallelism (default: ${DEFAULT-VALUE})") int sparkPartitions;
 
@@ -42,7 +42,7 @@ final class AtlasCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         // every option is checked before any file is read or generated
         Atlas.Options opts = new Atlas.Options(layer, context, top, maxTokens, wholeFiles ? "whole-files" : format, textField, skipBad,
-                threads, encoder, batchContexts, shardContexts);
+                threads, encoder, batchTokens, shardContexts);
         boolean toy = model == null && saes == null && corpus == null;
         if (!toy && (model == null || saes == null || corpus == null)) {
             throw new IllegalArgumentException("give --model, --sae and --corpus together, or none of them for the toy default");

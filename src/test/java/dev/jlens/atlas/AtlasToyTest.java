@@ -76,12 +76,13 @@ class AtlasToyTest {
         Path out = tmp.resolve("brute");
         String coarse = toy.saes().get(0);
         Atlas.Summary r = Atlas.run(toy.model(), List.of(coarse), toy.corpus().toString(), out,
-                Atlas.Options.defaults().withEncoder("scalar").withBatching(1, 50).withThreads(2), null);
+                Atlas.Options.defaults().withEncoder("scalar").withBatching(128, 50).withThreads(2), null);
         assertEquals(lines.size(), r.contexts());
         List<JsonNode> feats = features(out);
-        // brute force: every line captured alone, scalar-encoded, dense counts and full sorts
+        // brute force: the same decode batches captured directly, scalar-encoded, dense counts and full sorts
+        AtlasSettings settings = AtlasSettings.defaults(12, 2).withBatching(128, 50);
         try (Model m = Model.load(toy.model()); Sae sae = Sae.load(coarse);
-             Context ctx = m.newContext(Context.Params.defaults().withCtx(128).withUbatch(128).withSeqMax(1).withThreads(2));
+             Context ctx = m.newContext(Context.Params.defaults().withCtx(128).withUbatch(128).withSeqMax(AtlasSettings.MAX_BATCH_CONTEXTS).withThreads(2));
              SaeEncoder enc = SaeEncoders.create(sae, "scalar")) {
             int d = sae.dSae();
             long[] fires = new long[d];
@@ -89,26 +90,38 @@ class AtlasToyTest {
             long tokens = 0;
             Map<Integer, List<float[]>> perCtx = new HashMap<>(); // feature -> [ctx, pos, value]
             var tok = CorpusSource.tokenizer(m.vocab());
+            List<AtlasContext> all = new ArrayList<>();
             for (int i = 0; i < lines.size(); i++) {
                 int[] t = tok.tokenize(lines.get(i));
                 int[] withBos = new int[t.length + 1];
                 withBos[0] = m.vocab().bos();
                 System.arraycopy(t, 0, withBos, 1, t.length);
-                try (Activations a = ctx.capture(List.of(withBos), Context.CaptureSpec.layer(12))) {
-                    SparseCodes c = enc.encode(a.data(), a.rows());
-                    float[] cm = new float[d];
-                    int[] cp = new int[d];
-                    for (int row = 1; row < a.rows(); row++) {
-                        tokens++;
-                        int[] idx = c.indices(row);
-                        float[] val = c.values(row);
-                        for (int k = 0; k < idx.length; k++) {
-                            fires[idx[k]]++;
-                            max[idx[k]] = Math.max(max[idx[k]], val[k]);
-                            if (val[k] > cm[idx[k]]) { cm[idx[k]] = val[k]; cp[idx[k]] = row; }
+                all.add(new AtlasContext(i, i, withBos));
+            }
+            for (int s0 = 0; s0 < all.size(); s0 += 50) {
+                for (List<AtlasContext> batch : ShardWork.batches(all.subList(s0, Math.min(all.size(), s0 + 50)), settings)) {
+                    List<int[]> toks = new ArrayList<>();
+                    for (AtlasContext c : batch) toks.add(c.tokens());
+                    try (Activations a = ctx.capture(toks, Context.CaptureSpec.layer(12))) {
+                        SparseCodes c = enc.encode(a.data(), a.rows());
+                        int row0 = 0;
+                        for (AtlasContext x : batch) {
+                            float[] cm = new float[d];
+                            int[] cp = new int[d];
+                            for (int pos = 1; pos < x.tokens().length; pos++) {
+                                tokens++;
+                                int[] idx = c.indices(row0 + pos);
+                                float[] val = c.values(row0 + pos);
+                                for (int k = 0; k < idx.length; k++) {
+                                    fires[idx[k]]++;
+                                    max[idx[k]] = Math.max(max[idx[k]], val[k]);
+                                    if (val[k] > cm[idx[k]]) { cm[idx[k]] = val[k]; cp[idx[k]] = pos; }
+                                }
+                            }
+                            for (int f = 0; f < d; f++) if (cm[f] > 0) perCtx.computeIfAbsent(f, k -> new ArrayList<>()).add(new float[] {x.id(), cp[f], cm[f]});
+                            row0 += x.tokens().length;
                         }
                     }
-                    for (int f = 0; f < d; f++) if (cm[f] > 0) perCtx.computeIfAbsent(f, k -> new ArrayList<>()).add(new float[] {i, cp[f], cm[f]});
                 }
             }
             int fired = 0;
@@ -142,21 +155,43 @@ class AtlasToyTest {
     }
 
     @Test
-    void plantedFeaturesMeanWhatWasPlantedAndShardingDoesNotChangeABit() throws IOException {
-        Path a = tmp.resolve("one-shard"), b = tmp.resolve("many-shards");
-        Atlas.run(toy.model(), toy.saes(), toy.corpus().toString(), a, Atlas.Options.defaults().withBatching(4, 1024), null);
-        Atlas.Summary rb = Atlas.run(toy.model(), toy.saes(), toy.corpus().toString(), b, Atlas.Options.defaults().withBatching(4, 88), null);
-        assertEquals(7, (lines.size() + 87) / 88, "the second run has 7 shards");
-        assertTrue(rb.shardsComputed() >= 7);
-        for (int i = 0; i < 2; i++) {
-            String prefix = "sae-" + i + "-";
-            Path fa;
-            try (var l = Files.list(a)) {
-                fa = l.filter(p -> p.getFileName().toString().startsWith(prefix)).findFirst().orElseThrow();
+    void plantedFeaturesMeanWhatWasPlantedAndPartitioningDoesNotChangeABit() throws IOException {
+        int perShard = (lines.size() + 6) / 7;
+        Atlas.Options opts = Atlas.Options.defaults().withBatching(512, perShard).withThreads(2);
+        Path b = tmp.resolve("atlas");
+        Atlas.Summary rb = Atlas.run(toy.model(), toy.saes(), toy.corpus().toString(), b, opts, null);
+        assertEquals(7, rb.shardsComputed(), "7 shards");
+        // the shards' partials merged as 1, 2 and 7 partitions (contiguous groups merged inside, then in order or
+        // reversed) give the same bytes: what the Spark job relies on
+        AtlasSettings settings = AtlasSettings.defaults(12, 2).withBatching(512, perShard);
+        try (Model m = Model.load(toy.model()); Sae coarse = Sae.load(toy.saes().get(0)); Sae fine = Sae.load(toy.saes().get(1));
+             ShardWork w = new ShardWork(m, List.of(coarse, fine), settings)) {
+            CorpusSource src = new CorpusSource(dev.jlens.atlas.corpus.CorpusSpec.of(toy.corpus().toString()), CorpusSource.tokenizer(m.vocab()),
+                    m.vocab().bos(), null);
+            List<List<FeatureStats>> partials = new ArrayList<>();
+            try (ContextSource.Pass pass = src.open()) {
+                for (List<AtlasContext> sh = AtlasEngine.nextShard(pass, settings); !sh.isEmpty(); sh = AtlasEngine.nextShard(pass, settings)) {
+                    partials.add(w.scan(sh));
+                }
             }
-            Path fb = rb.folders().get(i);
-            for (String file : List.of("features.jsonl", "density.npy", "max.npy")) {
-                assertArrayEquals(Files.readAllBytes(fa.resolve(file)), Files.readAllBytes(fb.resolve(file)), file + " of SAE " + i);
+            assertEquals(7, partials.size());
+            for (int sae = 0; sae < 2; sae++) {
+                byte[] reference = null;
+                for (int parts : new int[] {1, 2, 7}) {
+                    for (boolean reversed : new boolean[] {false, true}) {
+                        List<FeatureStats> groups = new ArrayList<>();
+                        for (int g = 0; g < parts; g++) {
+                            FeatureStats acc = new FeatureStats(sae == 0 ? 512 : 8192, settings.topK(), settings.sampleSize());
+                            for (int k = 7 * g / parts; k < 7 * (g + 1) / parts; k++) acc.merge(partials.get(k).get(sae));
+                            groups.add(acc);
+                        }
+                        FeatureStats total = new FeatureStats(sae == 0 ? 512 : 8192, settings.topK(), settings.sampleSize());
+                        for (int g = 0; g < parts; g++) total.merge(groups.get(reversed ? parts - 1 - g : g));
+                        byte[] bytes = FeatureStatsTest.bytes(total);
+                        if (reference == null) reference = bytes;
+                        assertArrayEquals(reference, bytes, "SAE " + sae + ", " + parts + " partitions" + (reversed ? ", reversed" : ""));
+                    }
+                }
             }
         }
         // coarse: the planted France feature's top contexts are France sentences; its logit lens promotes France words
