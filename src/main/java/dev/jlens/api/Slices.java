@@ -1,0 +1,53 @@
+package dev.jlens.api;
+
+import dev.jlens.formats.GgufSlice;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * Capture-only slices of a model: the tokenizer, token embeddings, final norm and blocks 0..L+1 of a GGUF, with the
+ * block count rewritten. Capturing layer L (or any layer below) from a slice gives the same bits as from the full
+ * model, with less disk, RAM and VRAM. Steering and generation refuse a slice. Methods may run on any thread; two
+ * calls writing the same path at the same time are not supported.
+ */
+public final class Slices {
+    private Slices() {}
+
+    /**
+     * A slice written by {@link #write}.
+     *
+     * @param path         the slice GGUF
+     * @param throughLayer the highest layer it captures (L)
+     * @param sourceLayers blocks of the source model
+     * @param layers       blocks of the slice (L+2: block L+1 keeps layer L's output whole)
+     * @param tensors      tensors copied
+     * @param sourceBytes  source file size
+     * @param bytes        slice file size
+     * @param sourceSha256 hex SHA-256 of the source, also recorded in the slice's metadata
+     */
+    public record Slice(Path path, int throughLayer, int sourceLayers, int layers, int tensors, long sourceBytes, long bytes,
+                        String sourceSha256) {
+        /** The slice's size as a fraction of the source's, in (0, 1]. */
+        public double sizeRatio() { return (double) bytes / sourceBytes; }
+    }
+
+    /**
+     * Writes the slice of {@code model} through layer {@code throughLayer} to {@code out} (atomically; tensor bytes
+     * copied verbatim, any quantization). IllegalArgumentException when the layer is not in 0..layers-2 or
+     * {@code out} is the model; a FormatException (bad input) when the model is not a valid GGUF.
+     */
+    public static Slice write(Path model, int throughLayer, Path out) throws IOException {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(out, "out");
+        GgufSlice.Result r = GgufSlice.write(model, throughLayer, out);
+        return new Slice(r.out(), r.throughLayer(), r.sourceBlocks(), r.blocks(), r.tensors(), r.sourceBytes(), r.bytes(), r.sourceSha256());
+    }
+
+    /** The layer a slice was cut after, or empty for a full model. Reads only the GGUF header. */
+    public static OptionalInt throughLayer(Path model) throws IOException {
+        return GgufSlice.throughLayer(Objects.requireNonNull(model, "model"));
+    }
+}
