@@ -7,8 +7,9 @@ import java.nio.file.Path;
 
 /**
  * A "codes folder": the sparse SAE codes of a {@link CaptureFolder}'s activations, written to disk. The folder holds
- * {@code codes.npz} (CSR, scipy-compatible: {@code indices} int32 {@code [nnz]}, {@code values} float32 {@code [nnz]},
- * {@code offsets} int64 {@code [rows+1]}, {@code shape} int64 {@code [2]} = {@code (rows, d_sae)}) and
+ * {@code codes.npz} (scipy's own CSR layout, read by {@code scipy.sparse.load_npz}: {@code data} float32 {@code [nnz]},
+ * {@code indices} int32 {@code [nnz]}, {@code indptr} int32 {@code [rows+1]}, {@code shape} int64 {@code [2]} =
+ * {@code (rows, d_sae)}, {@code format} {@code b'csr'}) and
  * {@code metrics.json} ({@link Metrics}). BOS rows are encoded but excluded from the metrics; they are known from
  * {@code capture.json} and {@code tokens.csv} next to the activations.
  *

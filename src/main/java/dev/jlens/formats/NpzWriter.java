@@ -23,7 +23,7 @@ public final class NpzWriter {
 
     /**
      * A member with any little-endian numpy dtype: {@code descr} is numpy's ({@code <f4}, {@code <i4},
-     * {@code <i8}, ...), {@code data} holds exactly product(shape) elements of it. With {@code fortranOrder}
+     * {@code <i8}, ..., or {@code |S<n>}: byte strings of n bytes), {@code data} holds exactly product(shape) elements of it. With {@code fortranOrder}
      * {@code shape} is the array as numpy shows it and {@code data} its elements in Fortran order (the header says
      * {@code 'fortran_order': True}, as {@code np.savez} writes a transposed view).
      */
@@ -39,7 +39,10 @@ public final class NpzWriter {
                 case "<f8", "<i8", "<u8" -> 8;
                 case "<f2", "<i2", "<u2" -> 2;
                 case "|i1", "|u1", "|b1" -> 1;
-                default -> throw new IllegalArgumentException("unsupported numpy dtype " + descr);
+                default -> {
+                    if (!descr.matches("\\|S[1-9][0-9]{0,5}")) throw new IllegalArgumentException("unsupported numpy dtype " + descr);
+                    yield Integer.parseInt(descr.substring(2));
+                }
             };
             long n = 1;
             for (long d : shape) n = Math.multiplyExact(n, d);
@@ -57,6 +60,13 @@ public final class NpzWriter {
         public static Member ints(int[] v) { return new Member("<i4", new long[] {v.length}, MemorySegment.ofArray(v)); }
         public static Member longs(long[] v) { return new Member("<i8", new long[] {v.length}, MemorySegment.ofArray(v)); }
         public static Member floats(float[] v) { return new Member("<f4", new long[] {v.length}, MemorySegment.ofArray(v)); }
+        /** A 0-d byte string ({@code |S<n>}, n = its ASCII length), as numpy saves {@code np.array(b'csr')}. */
+        public static Member byteString(String ascii) {
+            if (ascii.isEmpty() || !java.nio.charset.StandardCharsets.US_ASCII.newEncoder().canEncode(ascii))
+                throw new IllegalArgumentException("a numpy byte string needs 1+ ASCII characters, got '" + ascii + "'");
+            byte[] b = ascii.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            return new Member("|S" + b.length, new long[0], MemorySegment.ofArray(b));
+        }
     }
 
     /** Writes {@code arrays} (member name without {@code .npy} to tensor) atomically, in map order. */

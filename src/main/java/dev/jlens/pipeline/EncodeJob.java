@@ -26,9 +26,9 @@ import java.util.Map;
 
 /**
  * `jlens encode`: SAE-encodes a captured activations.npy into sparse codes and reconstruction metrics.
- * Output {@code codes.npz} (CSR, scipy-compatible): {@code indices} int32 [nnz], {@code values}
- * float32 [nnz], {@code offsets} int64 [rows+1], {@code shape} int64 [2] = (rows, d_sae):
- * {@code scipy.sparse.csr_matrix((z['values'], z['indices'], z['offsets']), shape=tuple(z['shape']))}.
+ * Output {@code codes.npz}: scipy's own CSR layout ({@link #writeCodes}), so {@code scipy.sparse.load_npz} reads it and
+ * numpy too: {@code data} float32 [nnz], {@code indices} int32 [nnz], {@code indptr} int32 [rows+1],
+ * {@code shape} int64 [2] = (rows, d_sae), {@code format} b'csr'.
  * {@code metrics.json}: L0, MSE, FVU, reconstruction cosine over the non-BOS rows (BOS rows are known
  * from capture.json's bos_token_id and tokens.csv next to the activations), and what the SAE and the
  * capture are: the SAE's hook and model, the captured hook, the model's GGUF names and how they compare.
@@ -120,10 +120,18 @@ public final class EncodeJob {
         }
     }
 
+    /**
+     * codes.npz in scipy's own CSR layout, member for member what {@code scipy.sparse.save_npz(f, m, compressed=False)}
+     * writes: {@code indices} int32 [nnz], {@code indptr} int32 [rows+1], {@code format} b'csr' (0-d {@code |S3}),
+     * {@code shape} int64 [2], {@code data} float32 [nnz]. int32 indices are scipy's own choice while nnz, rows and
+     * d_sae fit in 31 bits.
+     */
     static void writeCodes(Path file, SparseCodes codes) throws IOException {
         int n = codes.nTokens();
-        long[] offsets = new long[n + 1];
+        if (codes.nnz() > Integer.MAX_VALUE)
+            throw new IllegalArgumentException(file + ": " + codes.nnz() + " non-zero codes exceed a CSR matrix with int32 indices; encode fewer rows per call");
         int nnz = (int) codes.nnz();
+        int[] indptr = new int[n + 1];
         int[] idx = new int[nnz];
         float[] val = new float[nnz];
         int at = 0;
@@ -133,13 +141,14 @@ public final class EncodeJob {
             System.arraycopy(i, 0, idx, at, i.length);
             System.arraycopy(v, 0, val, at, v.length);
             at += i.length;
-            offsets[t + 1] = at;
+            indptr[t + 1] = at;
         }
         Map<String, NpzWriter.Member> m = new LinkedHashMap<>();
         m.put("indices", NpzWriter.Member.ints(idx));
-        m.put("values", NpzWriter.Member.floats(val));
-        m.put("offsets", NpzWriter.Member.longs(offsets));
+        m.put("indptr", NpzWriter.Member.ints(indptr));
+        m.put("format", NpzWriter.Member.byteString("csr"));
         m.put("shape", NpzWriter.Member.longs(new long[] {n, codes.dSae()}));
+        m.put("data", NpzWriter.Member.floats(val));
         NpzWriter.writeMembers(file, m);
     }
 

@@ -152,7 +152,7 @@ class FilesApiTest {
         assertTrue(stages.contains("encode"), stages.toString());
         assertTrue(Files.readString(dir.resolve("codes/metrics.json")).contains("\"rowsExcludedAsBos\" : " + prompts.size()));
         try (ZipFile z = new ZipFile(dir.resolve("codes/codes.npz").toFile())) {
-            for (String member : List.of("indices.npy", "values.npy", "offsets.npy", "shape.npy")) assertNotNull(z.getEntry(member), member);
+            for (String member : List.of("data.npy", "indices.npy", "indptr.npy", "shape.npy", "format.npy")) assertNotNull(z.getEntry(member), member);
         }
         Exception wrongWidth = assertThrows(Exception.class, () -> {
             Path other = dir.resolve("sae/layer_5/width_32/params.npz");

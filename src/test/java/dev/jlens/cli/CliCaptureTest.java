@@ -101,7 +101,7 @@ class CliCaptureTest {
         String metrics = Files.readString(enc.resolve("metrics.json"));
         assertTrue(metrics.contains("\"meanL0\"") && metrics.contains("\"rowsExcludedAsBos\" : 3"), metrics);
         try (ZipFile z = new ZipFile(enc.resolve("codes.npz").toFile())) {
-            for (String m : List.of("indices.npy", "values.npy", "offsets.npy", "shape.npy")) assertNotNull(z.getEntry(m), m);
+            for (String m : List.of("data.npy", "indices.npy", "indptr.npy", "shape.npy", "format.npy")) assertNotNull(z.getEntry(m), m);
         }
     }
 
