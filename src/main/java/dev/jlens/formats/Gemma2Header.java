@@ -159,7 +159,8 @@ public record Gemma2Header(int nLayer, int nEmbd, int nHead, int nHeadKv, int he
     static final Set<GgmlType> NORM_TYPES = Collections.unmodifiableSet(EnumSet.of(GgmlType.F32));
 
     /** llama_token_type: UNDEFINED 0 .. BYTE 6. */
-    static final int MAX_TOKEN_TYPE = 6;
+    static final int MAX_TOKEN_TYPE = 6, BYTE_TOKEN = 6;
+    private static final java.util.regex.Pattern BYTE_SPELLING = java.util.regex.Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     // ------------------------------------------------------------------------------------------------ checking
 
@@ -267,6 +268,11 @@ public record Gemma2Header(int nLayer, int nEmbd, int nHead, int nHeadKv, int he
                 int t = (Integer) types.get(i);
                 if (t < 0 || t > MAX_TOKEN_TYPE) {
                     throw new FormatException(g.file(), "tokenizer.ggml.token_type[" + i + "]", "token type " + t + " is not in [0, " + MAX_TOKEN_TYPE + "]");
+                }
+                // llama.cpp reads a byte token's value from its spelling (text.substr(3, 2)): a shorter one fails the load
+                if (t == BYTE_TOKEN && !BYTE_SPELLING.matcher(tokens.get(i)).matches()) {
+                    throw new FormatException(g.file(), "tokenizer.ggml.token_type[" + i + "]", "token " + i + " " + show(tokens.get(i))
+                            + " has type " + BYTE_TOKEN + " (BYTE) but is not spelled <0xHH>");
                 }
             }
         }

@@ -81,6 +81,35 @@ public final class GgufMutator {
         };
     }
 
+    /** The keys of the gemma2 schema ({@link Gemma2Header#KEYS}) with the GGUF type each must have, for fuzzing. */
+    public static Map<String, GgufValueType> gemma2Schema() {
+        Map<String, GgufValueType> m = new LinkedHashMap<>();
+        for (Gemma2Header.Key k : Gemma2Header.KEYS) m.put(k.name(), k.array() ? GgufValueType.ARRAY : k.types().iterator().next());
+        return m;
+    }
+
+    /** The keys present now, in file order. */
+    public List<String> keys() { return List.copyOf(kvs.keySet()); }
+
+    /** The tensors present now, in file order. */
+    public List<String> tensorNames() { return List.copyOf(tensors.keySet()); }
+
+    /** The shape (ggml ne) of a tensor. */
+    public long[] tensorNe(String name) { return tensor(name).ne().clone(); }
+
+    /** The ggml type of a tensor. */
+    public GgmlType tensorType(String name) { return tensor(name).type(); }
+
+    /** Renames a tensor, keeping its place, shape, type and bytes. */
+    public GgufMutator renameTensor(String from, String to) {
+        tensor(from);
+        Map<String, T> copy = new LinkedHashMap<>();
+        for (var e : tensors.entrySet()) copy.put(e.getKey().equals(from) ? to : e.getKey(), e.getValue());
+        tensors.clear();
+        tensors.putAll(copy);
+        return this;
+    }
+
     private GgufMutator set(String key, GgufWriter.ValueType t, Object v) {
         kvs.put(key, new Kv(t, null, v));
         return this;

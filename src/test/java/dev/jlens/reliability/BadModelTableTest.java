@@ -122,7 +122,13 @@ class BadModelTableTest {
                     int[] t = (int[]) m.arrayValue("tokenizer.ggml.token_type");
                     t[9] = 99;
                     m.array("tokenizer.ggml.token_type", GgufWriter.ValueType.INT32, t);
-                }, "tokenizer.ggml.token_type[9]", "99"));
+                }, "tokenizer.ggml.token_type[9]", "99"),
+                // found by ModelDifferentialFuzzTest (seed 2, #1739): llama.cpp refused the file, exit 1
+                c("byte_type_on_a_word", m -> {
+                    int[] t = (int[]) m.arrayValue("tokenizer.ggml.token_type");
+                    t[308] = 6;
+                    m.array("tokenizer.ggml.token_type", GgufWriter.ValueType.INT32, t);
+                }, "tokenizer.ggml.token_type[308]", "not spelled <0xHH>"));
     }
 
     record Run(int code, String stderr, List<String> cwdFiles) {}
