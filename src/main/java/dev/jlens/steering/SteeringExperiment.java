@@ -101,6 +101,7 @@ public final class SteeringExperiment {
             throw new IllegalArgumentException("asked for " + cfg.prompts() + " prompts, the neutral set has " + neutral.size());
         }
         neutral = neutral.subList(0, cfg.prompts());
+        dev.jlens.formats.GgufSlice.refuseSlice(cfg.model(), "steering"); // a slice stops after layer L+1: generation would be nonsense
         try (Model model = Model.load(cfg.model()); Sae coarse = Sae.load(cfg.coarseSae()); Sae fine = Sae.load(cfg.fineSae());
              SaeEncoder coarseEnc = SaeEncoders.create(coarse, "auto"); SaeEncoder fineEnc = SaeEncoders.create(fine, "auto");
              Context ctx = model.newContext(contextParams(cfg))) {
