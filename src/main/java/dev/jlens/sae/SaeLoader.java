@@ -204,9 +204,9 @@ final class SaeLoader {
         int slash = pathOrId.indexOf('/');
         boolean idForm = !pathForm && slash > 0 && slash < pathOrId.length() - 1;
         if (idForm) {
-            SaeRegistry reg = SaeRegistry.loadIfPresent(SaeRegistry.modelsDir());
+            SaeRegistry reg = SaeRegistry.load();
             String release = pathOrId.substring(0, slash);
-            if (reg != null && reg.hasRelease(release)) {
+            if (reg.hasRelease(release)) {
                 if (Files.exists(path(pathOrId)))
                     LOG.log(Level.INFO, "\"" + pathOrId + "\" is a registry id of " + reg.file() + " and also a path here; using the registry (write ./"
                             + pathOrId + " for the path)");
@@ -222,7 +222,7 @@ final class SaeLoader {
         if (Files.isRegularFile(p)) return new Source(p, null, null, null, false);
         if (pathForm) throw new FormatException(p, "file", "does not exist; if it is a downloaded SAE, " + DOWNLOAD_HINT);
         throw new IllegalArgumentException("\"" + pathOrId + "\" is not a file or folder here, nor a release/sae_id of "
-                + SaeRegistry.modelsDir().resolve("registry.json") + (idForm ? "" : " (ids look like gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82)"));
+                + SaeRegistry.load().file() + (idForm ? "" : " (ids look like gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82)"));
     }
 
     /** See the class comment for the precedence. {@code layerHint}: layer for a params.npz whose path names none (-1: unknown). */
@@ -269,7 +269,7 @@ final class SaeLoader {
     }
 
     static Sae fromPretrained(String release, String saeId) throws IOException {
-        return fromPretrained(SaeRegistry.load(SaeRegistry.modelsDir()), release, saeId);
+        return fromPretrained(SaeRegistry.load(), release, saeId);
     }
 
     static Sae fromPretrained(SaeRegistry reg, String release, String saeId) throws IOException {

@@ -23,7 +23,13 @@ import java.util.regex.Pattern;
 /**
  * models/registry.json: releases of SAEs by id, with the path (relative to the models directory) where
  * scripts/download-models.sh puts them. The models directory is system property {@code jlens.models.dir},
- * else environment variable {@code JLENS_MODELS_DIR}, else ./models.
+ * else environment variable {@code JLENS_MODELS_DIR}, else {@code <jlens.project.dir>/models} when that property is
+ * set (the launchers and the build set it to the checkout), else ./models under the working directory.
+ *
+ * <p>Which registry ({@link #load()}): the file named by {@code -Djlens.registry=path}, else
+ * {@code <models directory>/registry.json} when it exists (a user's own), else the copy of the checkout's
+ * models/registry.json built into the jar ({@value #BUILT_IN}), so ids resolve from any folder. Whichever is read,
+ * its paths are relative to the models directory: downloads and the generated toy live there.
  *
  * <p>A downloaded release names its hub repository ({@code repo_id}) and a pinned commit ({@code revision}, 40 hex
  * digits: the script downloads {@code resolve/<revision>/<repo_path>}, never {@code resolve/main}); each SAE gives
@@ -49,12 +55,49 @@ public record SaeRegistry(Path file, Path root, JsonNode json) {
         }
     }
 
+    /** Where the registry built into the jar names itself in messages. */
+    public static final String BUILT_IN = "jlens.jar!/dev/jlens/sae/registry.json";
+
     public static Path modelsDir() {
         String prop = System.getProperty("jlens.models.dir");
         if (prop != null && !prop.isBlank()) return Path.of(prop);
         String env = System.getenv("JLENS_MODELS_DIR");
         if (env != null && !env.isBlank()) return Path.of(env);
+        String project = System.getProperty("jlens.project.dir");
+        if (project != null && !project.isBlank()) return Path.of(project, "models");
         return Path.of("models");
+    }
+
+    /** The registry in force: {@code -Djlens.registry}, else the models directory's registry.json, else the built-in one. */
+    public static SaeRegistry load() throws IOException {
+        return load(System.getProperty("jlens.registry"), modelsDir());
+    }
+
+    /**
+     * As {@link #load()} with the choices given: {@code explicit} (a registry file path, null or blank: none) wins and
+     * must exist; else {@code modelsDir/registry.json} if it exists; else the built-in copy. Paths resolve against
+     * {@code modelsDir} in every case.
+     */
+    static SaeRegistry load(String explicit, Path modelsDir) throws IOException {
+        if (explicit != null && !explicit.isBlank()) {
+            Path f = Path.of(explicit);
+            if (!Files.isRegularFile(f)) throw new FormatException(f, "file", "registry not found (named by -Djlens.registry)");
+            return new SaeRegistry(f, modelsDir, SaeLoader.readJson(f));
+        }
+        Path user = modelsDir.resolve("registry.json");
+        if (Files.isRegularFile(user)) return new SaeRegistry(user, modelsDir, SaeLoader.readJson(user));
+        return builtIn(modelsDir);
+    }
+
+    /** The copy of models/registry.json built into the jar, its paths resolved against {@code modelsDir}. */
+    public static SaeRegistry builtIn(Path modelsDir) throws IOException {
+        Path name = Path.of(BUILT_IN);
+        try (InputStream in = SaeRegistry.class.getResourceAsStream("registry.json")) {
+            if (in == null) throw new IllegalStateException(BUILT_IN + " is missing: the jar was built without models/registry.json");
+            return new SaeRegistry(name, modelsDir, new com.fasterxml.jackson.databind.ObjectMapper().readTree(in));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new FormatException(name, "json", e.getOriginalMessage(), e);
+        }
     }
 
     public static SaeRegistry load(Path modelsDir) throws IOException {
@@ -62,11 +105,6 @@ public record SaeRegistry(Path file, Path root, JsonNode json) {
         if (!Files.exists(f))
             throw new FormatException(f, "file", "registry not found (models dir from -Djlens.models.dir, JLENS_MODELS_DIR or ./models)");
         return new SaeRegistry(f, modelsDir, SaeLoader.readJson(f));
-    }
-
-    /** The registry, or null when {@code modelsDir} has no registry.json (a malformed one still throws). */
-    static SaeRegistry loadIfPresent(Path modelsDir) throws IOException {
-        return Files.isRegularFile(modelsDir.resolve("registry.json")) ? load(modelsDir) : null;
     }
 
     public boolean hasRelease(String release) {
