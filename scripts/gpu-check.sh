@@ -6,21 +6,25 @@
 # the GPU section of docs/benchmarks.md (scripts/bench.sh --gpu's section, then this script's diagnostics block).
 # Every step runs under its own timeout; the timeouts add up to at most 480 s (8 minutes). A failed or timed-out
 # step is reported and the steps that do not need its output still run; results are cached, so a rerun resumes.
-# Usage: scripts/gpu-check.sh [--dry-run]
+# Usage: scripts/gpu-check.sh [--dry-run] [--only STEP[,STEP...]]
 #   --dry-run  print every step with its timeout, check what can be checked without a GPU (source present and
 #              verified, nvcc, cmake configure with -DGGML_CUDA=ON, how far a CUDA build gets) and exit 0
-# Environment: JLENS_BENCH_DIR (default $JLENS_CACHE/bench, shared with scripts/bench.sh), JLENS_CUDA_ARCHS (default:
+#   --only     run just these steps (their prerequisites are not checked), e.g. to rerun one that timed out
+# Environment: JLENS_GPU_CHECK_DOC (the file given the diagnostics block, default docs/benchmarks.md),
+#   JLENS_BENCH_DIR (default $JLENS_CACHE/bench, shared with scripts/bench.sh), JLENS_CUDA_ARCHS (default:
 #   the GPU's compute capability from nvidia-smi; 90 in a dry run), JLENS_GPU_CHECK_BUILD_PROBE_S (dry run: seconds
 #   the CUDA compile probe may take, default 120), JLENS_GPU_CHECK_PROBE=0 (dry run: list and check, but no cmake).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dry=0
-for a in "$@"; do
-  case "$a" in
+dry=0; only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --dry-run) dry=1 ;;
-    *) die "unknown option $a (use --dry-run)" ;;
+    --only) [ $# -ge 2 ] || die "--only needs step names"; only=",$2,"; shift ;;
+    *) die "unknown option $1 (use --dry-run, --only STEP[,STEP...])" ;;
   esac
+  shift
 done
 BUDGET=480
 B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
@@ -59,13 +63,15 @@ STEPS=(
 )
 
 total=0
-for s in "${STEPS[@]}"; do IFS='|' read -r _ t _ _ <<<"$s"; total=$((total + t)); done
+names=","
+for s in "${STEPS[@]}"; do IFS='|' read -r n t _ _ <<<"$s"; total=$((total + t)); names="$names$n,"; done
+for n in ${only//,/ }; do [[ "$names" == *",$n,"* ]] || die "--only: unknown step '$n' (steps: ${names:1:-1})"; done
 [ "$total" -le "$BUDGET" ] || die "the step timeouts add up to $total s, over the $BUDGET s budget"
 
 # Replaces (or appends after the GPU section) the block between the gpu-check markers in docs/benchmarks.md.
 write_diagnostics() {
-  local doc="$JLENS_ROOT/docs/benchmarks.md" tmp num
-  num() { sed -n "s/.*\"$2\" *: *\([0-9.eE+-]*\).*/\1/p" "$1" 2>/dev/null | head -1; }
+  local doc="${JLENS_GPU_CHECK_DOC:-$JLENS_ROOT/docs/benchmarks.md}" tmp num
+  num() { local v; v=$(sed -n "s/.*\"$2\" *: *\([0-9.eE+-]*\).*/\1/p" "$1" 2>/dev/null | head -1); echo "${v:-n/a (step did not finish)}"; }
   tmp=$(mktemp)
   {
     echo "<!-- gpu-check:begin (scripts/gpu-check.sh) -->"
@@ -77,7 +83,7 @@ write_diagnostics() {
     echo "| diagnostic | tokens/s |"
     echo "|---|---|"
     echo "| llama-bench pp512 -ngl 99 | $(num "$R/llama-bench-ngl99.json" avg_ts) |"
-    echo "| llama-bench pp512 -ngl 99 -ot '$ot' (blocks 13..25 in CPU memory) | $(num "$R/llama-bench-ot-cpu.json" avg_ts) |"
+    echo "| llama-bench pp512 -ngl 99 -ot '${ot//|/\\|}' (blocks 13..25 in CPU memory) | $(num "$R/llama-bench-ot-cpu.json" avg_ts) |"
     echo "| capture layer 12, full model, ubatch 512 | $(num "$R/capture-ub512.json" tokens_per_s) |"
     echo "| capture layer 12, full model, ubatch 3072 | $(num "$R/capture-ub3072.json" tokens_per_s) |"
     echo "| capture layer 12, slice through 12, ubatch 512 | $(num "$R/capture-slice.json" tokens_per_s) |"
@@ -159,7 +165,7 @@ if [ "$dry" = 1 ]; then
 fi
 
 select_jdk
-export JLENS_ROOT JLENS_CUDA_ARCHS R full slice ot
+export JLENS_ROOT JLENS_CUDA_ARCHS R full slice ot JLENS_GPU_CHECK_DOC
 export -f write_diagnostics
 mkdir -p "$R"
 : >"$R/steps.txt"
@@ -168,6 +174,7 @@ failed=0
 start=$SECONDS
 for s in "${STEPS[@]}"; do
   IFS='|' read -r name t needs cmd <<<"$s"
+  if [ -n "$only" ]; then [[ "$only" == *",$name,"* ]] || continue; needs=-; fi
   if [ "$needs" != - ] && [ "${ok[$needs]:-0}" != 1 ]; then
     echo "gpu-check: $name skipped ($needs did not pass)" | tee -a "$R/steps.txt" >&2; failed=1; continue
   fi

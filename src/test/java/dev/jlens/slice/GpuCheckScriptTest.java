@@ -29,11 +29,16 @@ class GpuCheckScriptTest {
     record Run(int code, String out) {}
 
     Run dryRun(String... extra) throws IOException, InterruptedException {
+        return script(Map.of(), extra);
+    }
+
+    Run script(Map<String, String> env, String... extra) throws IOException, InterruptedException {
         List<String> cmd = new java.util.ArrayList<>(List.of("bash", "scripts/gpu-check.sh"));
         cmd.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("JLENS_GPU_CHECK_PROBE", "0");
         pb.environment().put("JLENS_BENCH_DIR", bench.toString());
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "dry run finished");
@@ -74,6 +79,29 @@ class GpuCheckScriptTest {
         try (var s = Files.list(bench)) {
             assertTrue(s.findAny().isEmpty(), "a dry run writes nothing without the cmake probe");
         }
+    }
+
+    /** The report step reads the steps' JSON results and puts one diagnostics block after the GPU section, replacing it on a rerun. */
+    @Test
+    void reportWritesOneDiagnosticsBlockAfterTheGpuSectionFromTheResults() throws Exception {
+        Path doc = bench.resolve("benchmarks.md");
+        Files.writeString(doc, "# B\n<!-- gpu-bench:begin (x) -->\n## GPU\n<!-- gpu-bench:end -->\n\n## After\n");
+        Path res = Files.createDirectories(bench.resolve("results-gpu-check"));
+        Files.writeString(res.resolve("llama-bench-ngl99.json"), "[{\"n_prompt\": 512, \"avg_ts\": 23843.5}]");
+        Files.writeString(res.resolve("capture-ub3072.json"), "{\"tokens\": 3072, \"tokens_per_s\" : 4947.25}");
+        Map<String, String> env = Map.of("JLENS_GPU_CHECK_DOC", doc.toString());
+        for (int i = 0; i < 2; i++) {
+            Run r = script(env, "--only", "report");
+            assertEquals(0, r.code(), r.out());
+        }
+        String md = Files.readString(doc);
+        assertEquals(1, md.split("<!-- gpu-check:begin", -1).length - 1, md);
+        assertTrue(md.indexOf("<!-- gpu-bench:end -->") < md.indexOf("<!-- gpu-check:begin") && md.indexOf("<!-- gpu-check:end -->") < md.indexOf("## After"), md);
+        assertTrue(md.contains("| llama-bench pp512 -ngl 99 | 23843.5 |"), md);
+        assertTrue(md.contains("| capture layer 12, full model, ubatch 3072 | 4947.25 |"), md);
+        assertTrue(md.contains("| capture layer 12, full model, ubatch 512 | n/a"), md);
+        assertTrue(md.contains("(1[3-9]\\|2[0-5])"), "the pipe of the -ot regex is escaped in the table: " + md);
+        assertEquals(2, script(Map.of(), "--only", "nope").code());
     }
 
     @Test
