@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * <p>What a string names ({@link #load}), in this order:
  * <ol>
  *   <li>A path written as one ({@code /abs}, {@code ./rel}, {@code ../rel}, or ending in {@code .npz}) is a path.</li>
- *   <li>{@code release/sae_id} whose release is in models/registry.json is a registry id, even when a folder of that
+ *   <li>{@code release/sae_id} whose release is in the registry ({@link SaeRegistry#load()}: -Djlens.registry, the models directory's registry.json, else the one built into the jar) is a registry id, even when a folder of that
  *       name exists relative to the working directory (write {@code ./release/sae_id} to mean the folder); an unknown
  *       sae_id of a known release is an error listing the known ones.</li>
  *   <li>Otherwise an existing path: a folder with cfg.json is a SAELens directory, a folder with params.npz a Gemma
