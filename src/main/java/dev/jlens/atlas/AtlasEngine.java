@@ -103,7 +103,9 @@ public final class AtlasEngine {
                             Path file = work.resolve(String.format("shard-%06d.bin", shard));
                             List<FeatureStats> part = readPartial(file, shard, sh, saes.size());
                             if (part == null) {
-                                part = w.scan(sh);
+                                ShardCodes.Writer spill = new ShardCodes.Writer(saes.size());
+                                part = w.scan(sh, spill);
+                                spill.write(codesFile(work, shard), shard); // before the partial: a partial implies its codes
                                 writePartial(file, shard, sh, part);
                                 computed++;
                             } else {
@@ -117,9 +119,16 @@ public final class AtlasEngine {
                     WindowRequests req = WindowRequests.of(totals, s);
                     WindowRequests.Results windows = new WindowRequests.Results(saes.size());
                     long wantedDone = 0;
+                    int redecoded = 0;
                     try (ContextSource.Pass pass = corpus.open()) {
-                        for (List<AtlasContext> sh = nextShard(pass, s); !sh.isEmpty(); sh = nextShard(pass, s)) {
-                            windows.putAll(w.windows(sh, req));
+                        int shard = 0;
+                        for (List<AtlasContext> sh = nextShard(pass, s); !sh.isEmpty(); sh = nextShard(pass, s), shard++) {
+                            WindowRequests.Results r = ShardCodes.windows(codesFile(work, shard), shard, sh, req, s);
+                            if (r == null) {
+                                r = w.windows(sh, req); // codes lost or damaged: decode the shard's batches again
+                                redecoded++;
+                            }
+                            windows.putAll(r);
                             for (AtlasContext c : sh) wantedDone += c.tokens().length;
                             progress.update("examples", wantedDone, nTokens);
                         }
@@ -132,6 +141,10 @@ public final class AtlasEngine {
                 for (Sae sae : saes) sae.close();
             }
         }
+    }
+
+    static Path codesFile(Path work, int shard) {
+        return work.resolve(String.format("codes-%06d.bin", shard));
     }
 
     /** Builds the corpus over the loaded model (its tokenizer and BOS). */

@@ -55,6 +55,11 @@ public final class ShardWork implements AutoCloseable {
 
     /** First pass over one whole shard: one fresh statistics object per SAE. */
     public List<FeatureStats> scan(List<AtlasContext> contexts) {
+        return scan(contexts, null);
+    }
+
+    /** First pass, also handing every context's codes to {@code spill} (may be null). */
+    public List<FeatureStats> scan(List<AtlasContext> contexts, ShardCodes.Writer spill) {
         List<FeatureStats> stats = new ArrayList<>();
         List<ContextScanner> scanners = new ArrayList<>();
         for (Sae s : saes) {
@@ -68,6 +73,7 @@ public final class ShardWork implements AutoCloseable {
                     scanners.get(i).scan(batch.get(c).id(), codes.get(i), rowStart[c], rowStart[c + 1]);
                 }
             }
+            if (spill != null) for (int c = 0; c < batch.size(); c++) spill.add(batch.get(c).id(), codes, rowStart[c], rowStart[c + 1]);
         });
         return stats;
     }
@@ -95,6 +101,11 @@ public final class ShardWork implements AutoCloseable {
     }
 
     private Window window(SparseCodes codes, int row0, int[] tokens, int feature, int position) {
+        return window(codes, row0, tokens, feature, position, settings);
+    }
+
+    /** The window around {@code position} of the context whose rows start at {@code row0} of {@code codes}. */
+    static Window window(SparseCodes codes, int row0, int[] tokens, int feature, int position, AtlasSettings settings) {
         int from = Math.max(0, position - settings.windowBefore());
         int to = Math.min(tokens.length, position + settings.windowAfter() + 1);
         int[] t = new int[to - from];

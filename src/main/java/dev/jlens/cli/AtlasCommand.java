@@ -59,7 +59,7 @@ final class AtlasCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", toy ? "atlas-toy" : "atlas");
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr());
         Atlas.Summary r = spark == null ? Atlas.run(m, s, c, dir, opts, bar) : Atlas.runOnSpark(spark, sparkPartitions, m, s, c, dir, opts, bar);
-        o.printf("%natlas of %d SAE(s) over %d contexts (%d tokens; %d shards computed, %d resumed; %d contexts decoded again for examples)%n",
+        o.printf("%natlas of %d SAE(s) over %d contexts (%d tokens; %d shards computed, %d resumed; %d contexts hold the examples)%n",
                 r.folders().size(), r.contexts(), r.tokens(), r.shardsComputed(), r.shardsReused(), r.exampleContexts());
         for (int i = 0; i < r.folders().size(); i++) {
             Path f = r.folders().get(i).toAbsolutePath();
