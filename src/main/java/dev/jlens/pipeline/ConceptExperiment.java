@@ -93,9 +93,9 @@ public final class ConceptExperiment {
             throw new IllegalArgumentException("--gpu-capture needs a llama.cpp build with a GPU backend and a GPU (scripts/build-native.sh --cuda); "
                     + "this build has none");
         }
-        try (Model model = Model.load(cfg.model(), cfg.gpuCapture() ? Model.Params.captureOnGpu(cfg.layer()) : Model.Params.defaults())) {
         // before the capture: an SAE of another layer or hook is refused, a model mismatch warned about (issue 16)
         SaeFit.requireForCapture(List.of(cfg.coarseSae(), cfg.fineSae()), cfg.layer(), cfg.model());
+        try (Model model = Model.load(cfg.model(), cfg.gpuCapture() ? Model.Params.captureOnGpu(cfg.layer()) : Model.Params.defaults())) {
             if (cfg.layer() >= model.nLayer()) {
                 throw new IllegalArgumentException("layer " + cfg.layer() + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
             }
@@ -239,6 +239,7 @@ public final class ConceptExperiment {
                                       List<PromptSet.Prompt> prompts, int nTarget, Progress progress) throws IOException {
         try (Sae sae = Sae.load(saeId, cfg.layer())) {
             sae.validateFor(cache.nEmbd());
+            SaeFit.requireCapturePoint(sae.cfg(), saeId, cfg.layer());
             String saeSha = saeHash(sae, cfg.cacheDir());
             List<Aggregator.Row> rows;
             try (SaeEncoder enc = SaeEncoders.create(sae, cfg.encoder(), EncoderOptions.defaults().withThreads(cfg.threads()))) {
@@ -253,7 +254,6 @@ public final class ConceptExperiment {
                 boolean isTarget = r.prompt() < nTarget;
                 String facet = isTarget ? prompts.get(r.prompt()).facet() : null;
                 table.add(new PromptActivations(r.prompt(), isTarget ? Label.TARGET : Label.CONTROL, facet, r.features(), r.values()));
-            SaeFit.requireCapturePoint(sae.cfg(), saeId, cfg.layer());
             }
             return new SaeSide(name, table, Map.of());
         }
