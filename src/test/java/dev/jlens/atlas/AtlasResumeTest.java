@@ -59,6 +59,15 @@ class AtlasResumeTest {
             assertTrue(left >= killAfter, "checkpoints left behind: " + left);
             assertFalse(Files.exists(out.resolve("features.jsonl")), "no output from a killed run");
 
+            if (killAfter == 5) {
+                // a damaged spill: that shard's windows come from decoding its batches again, with the same result
+                try (Stream<Path> w = Files.walk(out.resolve(".atlas-work"))) {
+                    Path codes = w.filter(f -> f.getFileName().toString().equals("codes-000001.bin")).findFirst().orElseThrow();
+                    byte[] b = Files.readAllBytes(codes);
+                    b[b.length / 2] ^= 0x40;
+                    Files.write(codes, b);
+                }
+            }
             Atlas.Summary resumed = Atlas.run(toy.model(), List.of(sae), toy.corpus().toString(), out, options(), null);
             assertTrue(resumed.shardsReused() >= killAfter, "resumed " + resumed.shardsReused() + " shards");
             assertEquals(whole.shardsComputed(), resumed.shardsReused() + resumed.shardsComputed());
