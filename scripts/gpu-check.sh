@@ -56,7 +56,7 @@ STEPS=(
   "llama-bench-ot-cpu|25|models|LD_LIBRARY_PATH=$native $native/llama-bench -m $full -p 512 -n 0 -ngl 99 -ot '$ot' -r 3 -o json > $R/llama-bench-ot-cpu.json"
   "capture-ub512|15|models|$bench capture model=$full prompts=256 gpu=true ubatch=512 threads=$T runs=3 label=capture-ub512 out=$R/capture-ub512.json"
   "capture-ub3072|15|models|$bench capture model=$full prompts=256 gpu=true ubatch=3072 threads=$T runs=3 label=capture-ub3072 out=$R/capture-ub3072.json"
-  "sched-debug|15|models|GGML_SCHED_DEBUG=2 $bench capture model=$full prompts=8 gpu=true threads=$T runs=1 label=sched-debug out=$R/sched-debug.json > $R/sched-debug.log 2>&1; grep -c 'SPLIT #' $R/sched-debug.log"
+  "sched-debug|15|models|printf '%s\\n' handlers=java.util.logging.ConsoleHandler java.util.logging.ConsoleHandler.level=ALL dev.jlens.llama.native.level=ALL > $R/jul-all.properties && GGML_SCHED_DEBUG=2 ${bench/-Djlens.native.dir/-Djava.util.logging.config.file=$R/jul-all.properties -Djlens.native.dir} capture model=$full prompts=8 gpu=true threads=$T runs=1 label=sched-debug out=$R/sched-debug.json > $R/sched-debug.log 2>&1; grep -o 'SPLIT #[0-9]*: [A-Za-z0-9_]*' $R/sched-debug.log | sort -u | grep ."
   "capture-slice|15|models|$bench capture model=$slice prompts=256 gpu=true ubatch=512 threads=$T runs=3 label=capture-slice out=$R/capture-slice.json"
   "bench-gpu|75|build-cuda|JLENS_NATIVE_DIR=$native $JLENS_ROOT/scripts/bench.sh --gpu"
   "report|10|-|write_diagnostics"
@@ -88,7 +88,9 @@ write_diagnostics() {
     echo "| capture layer 12, full model, ubatch 3072 | $(num "$R/capture-ub3072.json" tokens_per_s) |"
     echo "| capture layer 12, slice through 12, ubatch 512 | $(num "$R/capture-slice.json" tokens_per_s) |"
     echo
-    echo "Graph splits of one capture under GGML_SCHED_DEBUG=2: $(grep -c 'SPLIT #' "$R/sched-debug.log" 2>/dev/null || echo n/a)."
+    splits=$(grep -o 'SPLIT #[0-9]*: [A-Za-z0-9_]*' "$R/sched-debug.log" 2>/dev/null | sort -u)
+    echo "Graph splits of a layer-12 capture under GGML_SCHED_DEBUG=2 (ggml's DEBUG log, routed through java.util.logging at ALL):" \
+      "$( [ -n "$splits" ] && echo "$(grep -c . <<<"$splits") per graph ($(sed 's/^SPLIT //' <<<"$splits" | tr '\n' ' ' | sed 's/ $//'))" || echo n/a)."
     echo "Steps: $(cat "$R/steps.txt" 2>/dev/null | tr '\n' ';' )"
     echo "<!-- gpu-check:end -->"
   } >"$tmp.block"

@@ -69,7 +69,8 @@ class GpuCheckScriptTest {
         assertTrue(cmds.get("llama-bench-ngl99").contains("-p 512") && !cmds.get("llama-bench-ngl99").contains(" -ot "));
         assertTrue(cmds.get("llama-bench-ot-cpu").contains("-ot 'blk\\.(1[3-9]|2[0-5])\\.=CPU'"), cmds.get("llama-bench-ot-cpu"));
         assertTrue(cmds.get("capture-ub512").contains("ubatch=512") && cmds.get("capture-ub3072").contains("ubatch=3072"));
-        assertTrue(cmds.get("sched-debug").contains("GGML_SCHED_DEBUG=2"));
+        assertTrue(cmds.get("sched-debug").contains("GGML_SCHED_DEBUG=2") && cmds.get("sched-debug").contains("-Djava.util.logging.config.file="),
+                "ggml's DEBUG split listing reaches the log only with java.util.logging at ALL: " + cmds.get("sched-debug"));
         assertTrue(cmds.get("models").contains("slice --model") && cmds.get("models").contains("--through-layer 12"));
         assertTrue(cmds.get("capture-slice").contains("-through-12.gguf"));
         assertTrue(cmds.get("bench-gpu").contains("bench.sh --gpu"));
@@ -89,6 +90,7 @@ class GpuCheckScriptTest {
         Path res = Files.createDirectories(bench.resolve("results-gpu-check"));
         Files.writeString(res.resolve("llama-bench-ngl99.json"), "[{\"n_prompt\": 512, \"avg_ts\": 23843.5}]");
         Files.writeString(res.resolve("capture-ub3072.json"), "{\"tokens\": 3072, \"tokens_per_s\" : 4947.25}");
+        Files.writeString(res.resolve("sched-debug.log"), "x\n## SPLIT #0: CUDA0 # 0 inputs\n## SPLIT #1: CPU # 1 inputs\n## SPLIT #0: CUDA0 # 0 inputs\n");
         Map<String, String> env = Map.of("JLENS_GPU_CHECK_DOC", doc.toString());
         for (int i = 0; i < 2; i++) {
             Run r = script(env, "--only", "report");
@@ -100,6 +102,7 @@ class GpuCheckScriptTest {
         assertTrue(md.contains("| llama-bench pp512 -ngl 99 | 23843.5 |"), md);
         assertTrue(md.contains("| capture layer 12, full model, ubatch 3072 | 4947.25 |"), md);
         assertTrue(md.contains("| capture layer 12, full model, ubatch 512 | n/a"), md);
+        assertTrue(md.contains("2 per graph (#0: CUDA0 #1: CPU)."), md);
         assertTrue(md.contains("(1[3-9]\\|2[0-5])"), "the pipe of the -ot regex is escaped in the table: " + md);
         assertEquals(2, script(Map.of(), "--only", "nope").code());
     }
