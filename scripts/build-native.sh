@@ -68,8 +68,11 @@ exec 8>&-
 # target appears complete at once; an existing one (another build) gets each file by rename(2), the libraries
 # first and natives.list (what readers check) last, then loses the files the new build does not have.
 id="$(basename "$build") $(cat "$stamp")"
-exec 9>"$(dirname "$out")/.$(basename "$out").lock"
+mkdir -p "$JLENS_CACHE/locks"
+exec 9>"$JLENS_CACHE/locks/install-$(printf '%s' "$(cd "$(dirname "$out")" && pwd)/$(basename "$out")" | sha256sum | cut -c1-16).lock"
 flock 9
+# a temporary folder left by an install that was killed (only the lock holder makes them, so any left is stale)
+rm -rf "$(dirname "$out")/.$(basename "$out").new."*
 if natives_installed "$out" && [ "$(cat "$out/.jlens-build" 2>/dev/null)" = "$id" ]; then
   echo "$out"
   exit 0
