@@ -150,6 +150,26 @@ public final class Atlas {
         return new Summary(r.folders(), r.contexts(), r.tokens(), r.shardsComputed(), r.shardsReused(), r.windowContexts(), r.encoders());
     }
 
+    /**
+     * What a Neuronpedia export wrote.
+     *
+     * @param batches  the {@code batch-N.json} files, in order
+     * @param features features exported
+     * @param skipped  features that never fired (listed in {@code skipped_indexes.json})
+     */
+    public record NeuronpediaBatches(List<Path> batches, int features, int skipped) {}
+
+    /**
+     * Writes an atlas folder (one SAE's) as the batch JSON files SAEDashboard produces for Neuronpedia's importer
+     * into {@code out} (field mapping and approximations: docs/atlas-browser.md).
+     */
+    public static NeuronpediaBatches exportNeuronpedia(Path atlasFolder, Path out) throws IOException {
+        Objects.requireNonNull(atlasFolder, "atlasFolder");
+        Objects.requireNonNull(out, "out");
+        var w = dev.jlens.atlas.browser.NeuronpediaExport.write(atlasFolder, out);
+        return new NeuronpediaBatches(w.batches(), w.features(), w.skipped());
+    }
+
     /** The toy default: the planted France model, its coarse and fine SAEs, and a corpus of the shipped prompts. */
     public record Toy(Path model, List<String> saes, Path corpus) {}
 

@@ -41,6 +41,15 @@ class CliAtlasTest {
         String meta = Files.readString(out.resolve("atlas.json"));
         assertTrue(meta.contains("\"invalid_utf8\" : 1"), meta);
         assertTrue(s.out().contains("over 3 contexts"), s.out());
+
+        // the folder exports to Neuronpedia's batch layout
+        Path np = tmp.resolve("np");
+        CliRunner.Run e = CliRunner.run("neuronpedia-export", "--atlas", out.toString(), "--out", np.toString());
+        assertEquals(0, e.code(), e.err());
+        String batch = Files.readString(np.resolve("batch-0.json"));
+        assertTrue(batch.contains("\"activations\"") && batch.contains("\"pos_str\""), batch.substring(0, Math.min(400, batch.length())));
+        CliRunner.Run missing = CliRunner.run("neuronpedia-export", "--atlas", tmp.resolve("nope").toString(), "--out", np.toString());
+        assertEquals(2, missing.code(), missing.err());
     }
 
     @Test
