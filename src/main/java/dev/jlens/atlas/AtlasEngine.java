@@ -192,7 +192,7 @@ public final class AtlasEngine {
         for (int i = 0; i < saes.size(); i++) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("id", job.saes().get(i));
-            e.put("sha256", saeHash(saes.get(i).source(), hashMemo(job)));
+            e.put("sha256", FileHashes.ofSource(saes.get(i).source(), hashMemo(job)));
             sl.add(e);
         }
         m.put("saes", sl);
@@ -204,17 +204,6 @@ public final class AtlasEngine {
 
     private static Path hashMemo(Job job) {
         return job.out().resolve(".atlas-work");
-    }
-
-    private static String saeHash(Path source, Path memo) throws IOException {
-        if (Files.isRegularFile(source)) return FileHashes.sha256(source, memo);
-        StringBuilder sb = new StringBuilder();
-        try (Stream<Path> files = Files.list(source)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList()) {
-                sb.append(f.getFileName()).append(' ').append(FileHashes.sha256(f, memo)).append('\n');
-            }
-        }
-        return FileHashes.sha256(sb.toString());
     }
 
     /**

@@ -261,15 +261,7 @@ public final class ConceptExperiment {
 
     /** SHA-256 over the SAE's weight files (params.npz, or the SAELens dir's safetensors + cfg.json). */
     static String saeHash(Sae sae, Path cacheDir) throws IOException {
-        Path src = sae.source();
-        if (Files.isDirectory(src)) {
-            StringBuilder b = new StringBuilder();
-            try (Stream<Path> files = Files.list(src)) {
-                for (Path p : files.sorted().toList()) if (Files.isRegularFile(p)) b.append(p.getFileName()).append('=').append(FileHashes.sha256(p, cacheDir)).append('\n');
-            }
-            return FileHashes.sha256(b.toString());
-        }
-        return FileHashes.sha256(src, cacheDir);
+        return FileHashes.ofSource(sae.source(), cacheDir);
     }
 
     private static ExperimentResult.SaeInfo info(String id, Sae sae, ExperimentConfig cfg) throws IOException {

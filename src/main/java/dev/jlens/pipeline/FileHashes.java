@@ -58,4 +58,19 @@ public final class FileHashes {
             throw new IllegalStateException(e);
         }
     }
+
+    /**
+     * The content hash of an SAE source: the file's SHA-256, or for a folder (SAELens) the SHA-256 of its regular
+     * files' "name=sha256" lines in path order. The France study and the atlas both key SAEs by it.
+     */
+    public static String ofSource(Path src, Path cacheDir) throws IOException {
+        if (Files.isDirectory(src)) {
+            StringBuilder b = new StringBuilder();
+            try (java.util.stream.Stream<Path> files = Files.list(src)) {
+                for (Path p : files.sorted().toList()) if (Files.isRegularFile(p)) b.append(p.getFileName()).append('=').append(sha256(p, cacheDir)).append('\n');
+            }
+            return sha256(b.toString());
+        }
+        return sha256(src, cacheDir);
+    }
 }

@@ -20,18 +20,55 @@ public final class ReportWriter {
     }
 
     public static void write(Path dir, ExperimentResult r, ReportModel.Steering steering) throws IOException {
-        ReportModel m = model(r, steering);
+        ReportModel m = model(r, steering, info -> atlasHref(dir, r.config(), info));
         HtmlReport.write(dir, m);
         PngFigures.write(dir, m);
     }
 
     static ReportModel model(ExperimentResult r, ReportModel.Steering steering) {
+        return model(r, steering, null);
+    }
+
+    /**
+     * The feature atlas of an SAE for this run's report, if `jlens atlas` wrote one beside the run folder (a folder
+     * under the run folder's parent, at most two levels down, whose atlas.json names the same model file hash,
+     * SAE hash and layer): its atlas.html relative to the report, else null. The first match by path wins.
+     */
+    static String atlasHref(Path runDir, ExperimentResult.Config c, ExperimentResult.SaeInfo info) {
+        Path run = runDir.toAbsolutePath().normalize();
+        Path parent = run.getParent();
+        if (parent == null || c.modelSha256() == null || info.sha256() == null) return null;
+        java.util.List<Path> found = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> w = java.nio.file.Files.find(parent, 3,
+                (p, a) -> a.isRegularFile() && p.getFileName().toString().equals("atlas.json") && !p.startsWith(run))) {
+            w.forEach(found::add);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
+        found.sort(java.util.Comparator.comparing(Path::toString));
+        for (Path meta : found) {
+            try {
+                com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.readTree(meta.toFile());
+                if (!"jlens-atlas/1".equals(n.path("format").asText()) || !c.modelSha256().equals(n.path("model_sha256").asText())
+                        || !info.sha256().equals(n.path("sae").path("sha256").asText()) || n.path("layer").asInt(-1) != c.layer()) continue;
+                Path html = meta.resolveSibling("atlas.html");
+                if (!java.nio.file.Files.isRegularFile(html)) continue;
+                return run.relativize(html).toString().replace(java.io.File.separatorChar, '/');
+            } catch (IOException | RuntimeException e) {
+                // not an atlas we can read: no link
+            }
+        }
+        return null;
+    }
+
+    static ReportModel model(ExperimentResult r, ReportModel.Steering steering,
+                             java.util.function.Function<ExperimentResult.SaeInfo, String> atlas) {
         ExperimentResult.Config c = r.config();
         ReportModel.Config conf = new ReportModel.Config("jlens: " + c.hookName() + " of " + fileName(c.model()), c.model(), c.targetPrompts(),
                 c.controlPrompts(), c.aggregate(), new ReportModel.Thresholds(c.minCosine(), c.minCorrelation(), c.minSubFeatures()));
         List<ReportModel.Sae> saes = List.of(
-                sae("coarse " + width(c.coarseSae().dSae()), ReportModel.Resolution.COARSE, c.coarseSae(), r.coarse()),
-                sae("fine " + width(c.fineSae().dSae()), ReportModel.Resolution.FINE, c.fineSae(), r.fine()));
+                sae("coarse " + width(c.coarseSae().dSae()), ReportModel.Resolution.COARSE, c.coarseSae(), r.coarse(), atlas),
+                sae("fine " + width(c.fineSae().dSae()), ReportModel.Resolution.FINE, c.fineSae(), r.fine(), atlas));
         ExperimentResult.CrossMap x = r.crossmap();
         float[][] cos = new float[x.anchors().length][x.fines().length];
         for (int i = 0; i < cos.length; i++) for (int j = 0; j < cos[i].length; j++) cos[i][j] = (float) x.cosine()[i][j];
@@ -68,7 +105,8 @@ public final class ReportWriter {
                 new ReportModel.PointCloud(cloud, links, r.pcaExplainedVariance()), verdict, steering, split);
     }
 
-    private static ReportModel.Sae sae(String name, ReportModel.Resolution res, ExperimentResult.SaeInfo info, ExperimentResult.SaeResult s) {
+    private static ReportModel.Sae sae(String name, ReportModel.Resolution res, ExperimentResult.SaeInfo info, ExperimentResult.SaeResult s,
+                                       java.util.function.Function<ExperimentResult.SaeInfo, String> atlas) {
         List<ReportModel.Feature> rows = new ArrayList<>();
         for (ExperimentResult.Feature f : s.topBySelectivity()) {
             List<ReportModel.TopPrompt> top = f.topPrompts().stream().map(t -> new ReportModel.TopPrompt(t.text(), t.value())).toList();
@@ -78,7 +116,7 @@ public final class ReportWriter {
         ExperimentResult.Significance g = s.significance(); // null in results.json written before it was recorded
         ReportModel.Significance sig = g == null ? null : new ReportModel.Significance(g.test(), g.alpha(), g.tested(), g.smallestP(),
                 g.smallestQ(), g.permutations(), g.permutationSmallestP(), g.significant(), g.confirmedByPermutation());
-        return new ReportModel.Sae(name, res, info.dSae(), info.neuronpediaId(), rows, sig);
+        return new ReportModel.Sae(name, res, info.dSae(), info.neuronpediaId(), rows, sig, atlas == null ? null : atlas.apply(info));
     }
 
     private static String width(int d) {

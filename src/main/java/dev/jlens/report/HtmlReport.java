@@ -235,11 +235,17 @@ public final class HtmlReport {
         h.append("<td class=\"num\">").append(text).append("</td>");
     }
 
-    /** A feature index, linked to its Neuronpedia page when the SAE has a neuronpedia_id. */
+    /**
+     * A feature index, linked to its Neuronpedia page when the SAE has a neuronpedia_id, followed by a link to its
+     * page in this SAE's feature atlas when one was found for it.
+     */
     private static String featureRef(Sae sae, int index) {
         String url = sae == null ? null : sae.neuronpediaUrl(index);
-        if (url == null) return String.valueOf(index);
-        return "<a href=\"" + esc(url) + "\" target=\"_blank\" rel=\"noopener noreferrer\">" + index + "</a>";
+        String ref = url == null ? String.valueOf(index)
+                : "<a href=\"" + esc(url) + "\" target=\"_blank\" rel=\"noopener noreferrer\">" + index + "</a>";
+        String atlas = sae == null ? null : sae.atlasUrl(index);
+        if (atlas != null) ref += " <a class=\"atlas-link\" href=\"" + esc(atlas) + "\" title=\"this feature in the atlas\">atlas</a>";
+        return ref;
     }
 
     private static void prompts(StringBuilder h, ReportModel m) {
@@ -321,6 +327,7 @@ public final class HtmlReport {
                 num(fo, "effectSize", f.effectSize(), nonFinite);
                 fo.put("likelyFacet", f.likelyFacet());
                 fo.put("neuronpediaUrl", s.neuronpediaUrl(f.index()));
+                fo.put("atlasUrl", s.atlasUrl(f.index()));
                 ArrayNode tp = fo.putArray("topPrompts");
                 for (TopPrompt p : f.topPrompts()) num(tp.addObject().put("text", p.text()), "value", p.value(), nonFinite);
             }

@@ -141,9 +141,10 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
      * @param neuronpediaId e.g. {@code gemma-2-2b/12-gemmascope-res-16k}, or null when Neuronpedia has no page
      * @param topFeatures the features to tabulate, in display order
      * @param significance how low the table's q-values could go, and the permutation check; null when not known
+     * @param atlasHref the relative URL of this SAE's atlas.html (from jlens atlas), or null when there is none
      */
     public record Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures,
-                      Significance significance) {
+                      Significance significance, String atlasHref) {
         // the id becomes a URL path: segments of safe characters, none starting with a dot (no ".."), so it
         // can only name a page under neuronpedia.org
         private static final Pattern NEURONPEDIA_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*");
@@ -166,7 +167,17 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
 
         /** An SAE table without significance information. */
         public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures) {
-            this(name, resolution, width, neuronpediaId, topFeatures, null);
+            this(name, resolution, width, neuronpediaId, topFeatures, null, null);
+        }
+
+        /** An SAE table without an atlas of its own. */
+        public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures, Significance significance) {
+            this(name, resolution, width, neuronpediaId, topFeatures, significance, null);
+        }
+
+        /** This SAE's page of {@code feature} in its atlas (relative to the report), or null when there is no atlas. */
+        public String atlasUrl(int feature) {
+            return atlasHref == null ? null : atlasHref + "#feature=" + feature;
         }
 
         /** The Neuronpedia page of a feature, or null when this SAE has no neuronpedia_id. */
