@@ -210,13 +210,27 @@ public final class IsolatedCapture {
 
     /** Removes {@code dir} and everything in it; the host and a worker whose host died may both try (quietly). */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (java.nio.file.NoSuchFileException | java.io.UncheckedIOException gone) {
-            // removed meanwhile by the other side
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not remove the staging folder {0}: {1}", dir, e.getMessage());
+        // the host's main thread and its shutdown hook (or a worker whose host died) may delete at the same time: a
+        // walk that trips over an entry the other side removed looks again instead of giving up, since the other
+        // side may be stopped half-way (the JVM halts once its hooks are done)
+        IOException last = null;
+        for (int attempt = 0; attempt < 10 && Files.exists(dir); attempt++) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (java.nio.file.DirectoryNotEmptyException refilled) {
+                        // something was written into it meanwhile: the next walk takes it
+                    }
+                }
+            } catch (java.nio.file.NoSuchFileException | java.io.UncheckedIOException gone) {
+                // an entry was removed by the other side meanwhile: walk again
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        if (Files.exists(dir)) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove the staging folder {0}: {1}", dir, last == null ? "still refilled" : last.getMessage());
         }
     }
 }
