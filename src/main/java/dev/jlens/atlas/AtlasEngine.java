@@ -31,7 +31,8 @@ import java.util.stream.Stream;
 /**
  * The feature atlas on one machine: the model runs once per context batch, every SAE encodes the same
  * activations, the statistics are checkpointed per shard of the corpus (so Ctrl-C or kill -9 leaves a run that
- * resumes and finishes byte-identical), a second pass computes the example windows, the logit lens runs over the
+ * resumes and finishes byte-identical) together with each shard's sparse codes, the example windows are cut from
+ * those codes (a shard whose codes are lost is decoded again in the same batches), the logit lens runs over the
  * unembedding, and each SAE gets its atlas folder. The Spark job runs the same {@link ShardWork} per partition and
  * the same {@link #finish} on the driver.
  */
