@@ -15,7 +15,10 @@ module dev.jlens {
     exports dev.jlens.api;
 
     opens dev.jlens.cli to info.picocli;
-    opens dev.jlens.pipeline to com.fasterxml.jackson.databind;
+    opens dev.jlens.study to com.fasterxml.jackson.databind;
+    opens dev.jlens.study.steering to com.fasterxml.jackson.databind;
+    opens dev.jlens.activations to com.fasterxml.jackson.databind;
+    opens dev.jlens.util to com.fasterxml.jackson.databind;
     opens dev.jlens.sae to com.fasterxml.jackson.databind;
     opens dev.jlens.analysis to com.fasterxml.jackson.databind;
     opens dev.jlens.toy.planted to com.fasterxml.jackson.databind;

@@ -5,7 +5,7 @@ import dev.jlens.atlas.AtlasSettings;
 import dev.jlens.atlas.CorpusSource;
 import dev.jlens.atlas.corpus.CorpusFormat;
 import dev.jlens.atlas.corpus.CorpusSpec;
-import dev.jlens.pipeline.ToyDefault;
+import dev.jlens.toy.ToyDefault;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -131,14 +131,14 @@ public final class Atlas {
         java.lang.reflect.Method run;
         try {
             run = Class.forName(SPARK_JOB).getMethod("run", String.class, int.class, int.class, AtlasEngine.Job.class, CorpusSpec.class,
-                    dev.jlens.pipeline.Progress.class);
+                    dev.jlens.util.Progress.class);
         } catch (ClassNotFoundException | NoSuchMethodException | LinkageError e) {
             throw new IllegalArgumentException("--spark needs the jlens-spark module and Apache Spark on the class path (" + e
                     + "): run scripts/jlens-spark instead of scripts/jlens, or spark-submit --class " + SPARK_JOB + " jlens-spark.jar");
         }
         AtlasEngine.Result r;
         try {
-            r = (AtlasEngine.Result) run.invoke(null, master, partitions, options.threads(), job, spec, (dev.jlens.pipeline.Progress) p::update);
+            r = (AtlasEngine.Result) run.invoke(null, master, partitions, options.threads(), job, spec, (dev.jlens.util.Progress) p::update);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         } catch (java.lang.reflect.InvocationTargetException e) {

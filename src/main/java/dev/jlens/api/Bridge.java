@@ -1,6 +1,6 @@
 package dev.jlens.api;
 
-import dev.jlens.pipeline.Progress;
+import dev.jlens.util.Progress;
 
 /** Package-private adapters from API types to the internal ones the facades delegate to. */
 final class Bridge {

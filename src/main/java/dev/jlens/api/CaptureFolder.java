@@ -4,7 +4,7 @@ import dev.jlens.isolated.IsolatedCapture;
 import dev.jlens.llama.Backends;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
-import dev.jlens.pipeline.CaptureJob;
+import dev.jlens.activations.CaptureJob;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.jlens.api;
 
-import dev.jlens.pipeline.EncodeJob;
+import dev.jlens.activations.EncodeJob;
 
 import java.io.IOException;
 import java.nio.file.Path;

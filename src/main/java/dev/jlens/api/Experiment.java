@@ -1,14 +1,14 @@
 package dev.jlens.api;
 
 import dev.jlens.analysis.CrossResolutionMap;
-import dev.jlens.pipeline.Aggregator;
-import dev.jlens.pipeline.CaptureFolders;
-import dev.jlens.pipeline.ConceptExperiment;
-import dev.jlens.pipeline.ExperimentConfig;
-import dev.jlens.pipeline.ExperimentResult;
-import dev.jlens.pipeline.Json;
-import dev.jlens.pipeline.ReportWriter;
-import dev.jlens.pipeline.RunFolders;
+import dev.jlens.study.Aggregator;
+import dev.jlens.activations.CaptureFolders;
+import dev.jlens.study.ConceptExperiment;
+import dev.jlens.study.ExperimentConfig;
+import dev.jlens.study.ExperimentResult;
+import dev.jlens.util.Json;
+import dev.jlens.study.ReportWriter;
+import dev.jlens.study.RunFolders;
 
 import java.io.IOException;
 import java.nio.file.Path;

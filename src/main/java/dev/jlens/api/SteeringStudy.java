@@ -1,9 +1,9 @@
 package dev.jlens.api;
 
-import dev.jlens.pipeline.ExperimentResult;
-import dev.jlens.steering.SteeringConfig;
-import dev.jlens.steering.SteeringExperiment;
-import dev.jlens.steering.SteeringPlan;
+import dev.jlens.study.ExperimentResult;
+import dev.jlens.study.steering.SteeringConfig;
+import dev.jlens.study.steering.SteeringExperiment;
+import dev.jlens.study.steering.SteeringPlan;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.jlens.api;
 
 import dev.jlens.kernels.WeightFormat;
-import dev.jlens.pipeline.ToyDefault;
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.toy.ToyDefault;
+import dev.jlens.toy.ToyModelJob;
 import dev.jlens.sae.ToySae;
 
 import java.io.IOException;

@@ -6,9 +6,9 @@ import dev.jlens.formats.GgufFile;
 import dev.jlens.kernels.KernelProvider;
 import dev.jlens.llama.Model;
 import dev.jlens.llama.NativeLibrary;
-import dev.jlens.pipeline.FileHashes;
-import dev.jlens.pipeline.Json;
-import dev.jlens.pipeline.Progress;
+import dev.jlens.util.FileHashes;
+import dev.jlens.util.Json;
+import dev.jlens.util.Progress;
 import dev.jlens.sae.Sae;
 
 import java.io.ByteArrayInputStream;

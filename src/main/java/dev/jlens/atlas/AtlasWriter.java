@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.DType;
 import dev.jlens.formats.NpyWriter;
-import dev.jlens.pipeline.Json;
+import dev.jlens.util.Json;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

@@ -3,7 +3,7 @@ package dev.jlens.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.FormatException;
-import dev.jlens.pipeline.Json;
+import dev.jlens.util.Json;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

@@ -3,8 +3,8 @@ package dev.jlens.isolated;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.jlens.formats.GgufFile;
 import dev.jlens.llama.Context;
-import dev.jlens.pipeline.CaptureJob;
-import dev.jlens.pipeline.Json;
+import dev.jlens.activations.CaptureJob;
+import dev.jlens.util.Json;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;

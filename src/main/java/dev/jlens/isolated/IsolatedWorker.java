@@ -4,9 +4,9 @@ import dev.jlens.formats.FormatException;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
 import dev.jlens.llama.NativeProbe;
-import dev.jlens.pipeline.CaptureJob;
-import dev.jlens.pipeline.Json;
-import dev.jlens.pipeline.Progress;
+import dev.jlens.activations.CaptureJob;
+import dev.jlens.util.Json;
+import dev.jlens.util.Progress;
 
 import java.nio.file.Path;
 

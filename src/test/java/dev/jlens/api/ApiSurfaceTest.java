@@ -55,7 +55,7 @@ class ApiSurfaceTest {
     void theCheckFindsALeak() {
         // Bridge is package-private; its method returns the internal Progress: checked as if it were public
         Set<String> found = leaks(Bridge.class, m -> true);
-        assertTrue(found.stream().anyMatch(l -> l.startsWith("dev.jlens.pipeline.Progress in ")), found.toString());
+        assertTrue(found.stream().anyMatch(l -> l.startsWith("dev.jlens.util.Progress in ")), found.toString());
         assertEquals(Set.of(), leaks(Bridge.class, ApiSurfaceTest::visible));
     }
 

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.formats.GgmlType;
-import dev.jlens.pipeline.Json;
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.util.Json;
+import dev.jlens.toy.ToyModelJob;
 import dev.jlens.sae.ToySae;
 import java.nio.file.Files;
 import java.nio.file.Path;

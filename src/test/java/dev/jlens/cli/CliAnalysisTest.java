@@ -1,7 +1,7 @@
 package dev.jlens.cli;
 
 import dev.jlens.analysis.PromptSet;
-import dev.jlens.pipeline.ToyDefault;
+import dev.jlens.toy.ToyDefault;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -55,9 +55,9 @@ class CliUsesOnlyApiTest {
         assertTrue(api.contains("dev/jlens/llama/Backends"), api.toString());
         // a class that only names an internal type in a method descriptor and in a Class.forName string
         byte[] synthetic = ClassFile.of().build(ClassDesc.of("dev.jlens.cli.Synthetic"), cb -> cb
-                .withMethodBody("m", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of("dev.jlens.pipeline.Json")),
-                        ClassFile.ACC_STATIC, code -> code.ldc("dev.jlens.steering.SteeringPlan").pop().return_()));
-        assertEquals(Set.of("dev/jlens/pipeline/Json", "dev.jlens.steering.SteeringPlan"), forbiddenReferences(synthetic));
+                .withMethodBody("m", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of("dev.jlens.util.Json")),
+                        ClassFile.ACC_STATIC, code -> code.ldc("dev.jlens.study.steering.SteeringPlan").pop().return_()));
+        assertEquals(Set.of("dev/jlens/util/Json", "dev.jlens.study.steering.SteeringPlan"), forbiddenReferences(synthetic));
         // API and CLI names pass
         byte[] clean = ClassFile.of().build(ClassDesc.of("dev.jlens.cli.Clean"), cb -> cb
                 .withMethodBody("m", MethodTypeDesc.of(ConstantDescs.CD_void, ClassDesc.of("dev.jlens.api.Experiment")),

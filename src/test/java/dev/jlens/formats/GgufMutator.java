@@ -1,6 +1,6 @@
 package dev.jlens.formats;
 
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.toy.ToyModelJob;
 
 import java.io.IOException;
 import java.nio.file.Path;

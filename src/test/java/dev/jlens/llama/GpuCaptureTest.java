@@ -1,7 +1,7 @@
 package dev.jlens.llama;
 
 import dev.jlens.formats.GgmlType;
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.toy.ToyModelJob;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

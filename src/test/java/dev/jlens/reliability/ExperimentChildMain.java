@@ -1,9 +1,9 @@
 package dev.jlens.reliability;
 
 import dev.jlens.analysis.CrossResolutionMap;
-import dev.jlens.pipeline.Aggregator;
-import dev.jlens.pipeline.ConceptExperiment;
-import dev.jlens.pipeline.ExperimentConfig;
+import dev.jlens.study.Aggregator;
+import dev.jlens.study.ConceptExperiment;
+import dev.jlens.study.ExperimentConfig;
 
 import java.nio.file.Path;
 

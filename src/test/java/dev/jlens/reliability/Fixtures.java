@@ -2,7 +2,7 @@ package dev.jlens.reliability;
 
 import dev.jlens.formats.GgmlType;
 import dev.jlens.isolated.JavaProcess;
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.toy.ToyModelJob;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,11 +2,11 @@ package dev.jlens.reliability;
 
 import dev.jlens.analysis.PromptSet;
 import dev.jlens.isolated.JavaProcess;
-import dev.jlens.pipeline.ConceptExperiment;
-import dev.jlens.pipeline.Progress;
+import dev.jlens.study.ConceptExperiment;
+import dev.jlens.util.Progress;
 import dev.jlens.sae.ToySae;
 import dev.jlens.formats.GgmlType;
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.toy.ToyModelJob;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +52,7 @@ class KillAndResumeTest {
     static Path subset(String set, int n) throws IOException {
         Path f = dir.resolve(set + ".jsonl");
         StringBuilder b = new StringBuilder();
-        var w = dev.jlens.pipeline.Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+        var w = dev.jlens.util.Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
         for (PromptSet.Prompt p : PromptSet.builtin(set).prompts().subList(0, n)) {
             var m = new java.util.LinkedHashMap<String, String>();
             m.put("text", p.text());

@@ -2,7 +2,7 @@ package dev.jlens.reliability;
 
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.Csv;
-import dev.jlens.pipeline.Json;
+import dev.jlens.util.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

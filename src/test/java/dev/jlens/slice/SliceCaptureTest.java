@@ -7,7 +7,7 @@ import dev.jlens.api.Slices;
 import dev.jlens.formats.GgmlType;
 import dev.jlens.formats.GgufFile;
 import dev.jlens.formats.GgufSlice;
-import dev.jlens.pipeline.ToyModelJob;
+import dev.jlens.toy.ToyModelJob;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

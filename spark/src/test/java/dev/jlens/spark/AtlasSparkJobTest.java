@@ -7,7 +7,7 @@ import dev.jlens.atlas.AtlasEngine;
 import dev.jlens.atlas.AtlasSettings;
 import dev.jlens.atlas.corpus.CorpusFormat;
 import dev.jlens.atlas.corpus.CorpusSpec;
-import dev.jlens.pipeline.Progress;
+import dev.jlens.util.Progress;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;

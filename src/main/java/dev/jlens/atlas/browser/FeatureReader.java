@@ -3,7 +3,7 @@ package dev.jlens.atlas.browser;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.formats.FormatException;
-import dev.jlens.pipeline.Json;
+import dev.jlens.util.Json;
 
 import java.io.BufferedReader;
 import java.io.Closeable;

@@ -1,6 +1,6 @@
 package dev.jlens.atlas.corpus;
 
-import dev.jlens.pipeline.FileHashes;
+import dev.jlens.util.FileHashes;
 
 import java.io.IOException;
 import java.nio.file.Files;

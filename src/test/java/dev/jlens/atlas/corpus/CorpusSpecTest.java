@@ -1,6 +1,6 @@
 package dev.jlens.atlas.corpus;
 
-import dev.jlens.pipeline.Json;
+import dev.jlens.util.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,0 +1,104 @@
+package dev.jlens.activations;
+
+import dev.jlens.study.ExperimentResult;
+import dev.jlens.util.Json;
+import dev.jlens.util.Progress;
+
+import dev.jlens.formats.AtomicFiles;
+import dev.jlens.formats.Csv;
+import dev.jlens.formats.NpyWriter;
+import dev.jlens.llama.Context;
+import dev.jlens.llama.Model;
+import dev.jlens.llama.Vocab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * `jlens capture`: tokenizes prompts, captures the residual stream after one layer, and writes
+ * {@code activations.npy} (float32 [total_tokens, n_embd], rows in prompt order, BOS rows included)
+ * and {@code tokens.csv} (prompt,position,token_id,text). Activations are streamed batch by batch
+ * into the .npy, so memory is bounded by one batch; both files appear atomically at the end.
+ */
+public final class CaptureJob {
+    private CaptureJob() {}
+
+    public record Result(Path activations, Path tokens, long rows, int nEmbd, int layer, double seconds) {}
+
+    /**
+     * {@code capture.json}: what the activations are, so later steps need not guess (e.g. which rows are BOS), and the
+     * numerics they were computed with (K/V cache type, flash attention, the model file's weight types).
+     */
+    public record CaptureInfo(String model, String architecture, int layer, String hookName, int nEmbd, long rows, int prompts,
+                              int bosTokenId, String llamaCppCommit, ExperimentResult.Numerics numerics) {}
+
+    public static Result run(Model model, List<String> prompts, int layer, Path outDir, Context.Params ctxParams, Progress progress)
+            throws IOException {
+        if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts to capture");
+        Vocab vocab = model.vocab();
+        List<int[]> tokens = new ArrayList<>(prompts.size());
+        long total = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            String p = prompts.get(i);
+            if (p == null || p.isBlank()) throw new IllegalArgumentException("prompt " + i + " is empty");
+            int[] t = vocab.tokenize(p);
+            tokens.add(t);
+            total += t.length;
+        }
+        if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens: " + total);
+        boolean created = !Files.exists(outDir);
+        try {
+            return write(model, prompts, tokens, total, layer, outDir, ctxParams, progress);
+        } catch (IOException | RuntimeException | Error e) {
+            // a failed capture (a model that computes NaN, a cancelled decode...) leaves no empty folder of its own
+            if (created) {
+                try {
+                    Files.deleteIfExists(outDir);
+                } catch (IOException notEmpty) {
+                    e.addSuppressed(notEmpty);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static Result write(Model model, List<String> prompts, List<int[]> tokens, long total, int layer, Path outDir,
+                                Context.Params ctxParams, Progress progress) throws IOException {
+        Vocab vocab = model.vocab();
+        Files.createDirectories(outDir);
+        Path npy = outDir.resolve("activations.npy");
+        Path csv = outDir.resolve("tokens.csv");
+        int nEmbd = model.nEmbd();
+        long t0 = System.nanoTime();
+        StringBuilder csvText = new StringBuilder("prompt,position,token_id,text\n");
+        long[] done = {0};
+        long totalRows = total;
+        try (Context ctx = model.newContext(ctxParams);
+             NpyWriter out = NpyWriter.open(npy, new long[]{total, nEmbd})) {
+            ctx.captureEach(tokens, Context.CaptureSpec.layer(layer), batch -> {
+                try (batch) {
+                    out.writeRows(batch.data());
+                    for (int r = 0; r < batch.rows(); r++) {
+                        csvText.append(Csv.row(batch.promptOf(r), batch.positionOf(r), batch.tokenOf(r), vocab.piece(batch.tokenOf(r))));
+                    }
+                    done[0] += batch.rows();
+                    progress.update("capture", done[0], totalRows);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            AtomicFiles.writeStream(csv, os -> os.write(csvText.toString().getBytes(StandardCharsets.UTF_8)));
+            Json.write(outDir.resolve("capture.json"), new CaptureInfo(model.path().toString(), model.architecture(), layer,
+                    "blocks." + layer + ".hook_resid_post", nEmbd, total, prompts.size(), vocab.bos(),
+                    dev.jlens.llama.NativeLibrary.load().ggmlCommit(), ExperimentResult.Numerics.of(ctxParams, model.path())));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return new Result(npy, csv, total, nEmbd, layer, (System.nanoTime() - t0) / 1e9);
+    }
+}
