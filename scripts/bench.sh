@@ -45,12 +45,16 @@ fi
 [ -f "$native/libjlens-llama.so.0" ] || die "no libjlens-llama.so.0 in $native"
 
 jar="$JLENS_ROOT/target/jlens-0.1.0-SNAPSHOT.jar"
-if [ ! -f "$jar" ] || [ -n "$(find "$JLENS_ROOT/src/main" "$JLENS_ROOT/bindings" "$JLENS_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]; then
+# the driver (dev.jlens.bench, src/bench/java) is not in the product jar: `package` compiles it with the tests
+# (-DskipTests skips running them, not compiling them) into target/test-classes
+classes="$JLENS_ROOT/target/test-classes"
+if [ ! -f "$jar" ] || [ ! -f "$classes/dev/jlens/bench/Bench.class" ] \
+    || [ -n "$(find "$JLENS_ROOT/src/main" "$JLENS_ROOT/src/bench" "$JLENS_ROOT/bindings" "$JLENS_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]; then
   (cd "$JLENS_ROOT" && mvn -q -B -DskipTests package >&2) || die "build failed"
 fi
 # the same JVM flags as scripts/jlens
 java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector ${JLENS_JAVA_OPTS:-}
-      -Djlens.native.dir="$native" -Djlens.project.dir="$JLENS_ROOT" -cp "$jar:$JLENS_ROOT/target/lib/*")
+      -Djlens.native.dir="$native" -Djlens.project.dir="$JLENS_ROOT" -cp "$jar:$JLENS_ROOT/target/lib/*:$classes")
 cli() { "${java[@]}" dev.jlens.cli.Main "$@"; }
 
 # inputs, generated once and reused (a Q8_0 2B-shaped model is ~2.8 GB, a 262k f32 SAE ~4.8 GB)

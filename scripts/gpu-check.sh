@@ -39,7 +39,7 @@ if [ -z "${JLENS_CUDA_ARCHS:-}" ]; then
 fi
 export JLENS_CUDA_ARCHS
 T=$(nproc)
-java_cmd="\"\$JAVA_HOME/bin/java\" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djlens.native.dir=$native -Djlens.project.dir=$JLENS_ROOT -cp $jar:$JLENS_ROOT/target/lib/*"
+java_cmd="\"\$JAVA_HOME/bin/java\" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Djlens.native.dir=$native -Djlens.project.dir=$JLENS_ROOT -cp $jar:$JLENS_ROOT/target/lib/*:$JLENS_ROOT/target/test-classes"
 bench="$java_cmd dev.jlens.bench.Bench"
 cli="$java_cmd dev.jlens.cli.Main"
 ot='blk\.(1[3-9]|2[0-5])\.=CPU'
@@ -49,7 +49,7 @@ STEPS=(
   "gpu|10|-|nvidia-smi -L && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader"
   "source|10|-|cd $JLENS_ROOT && git -C native/llama.cpp rev-parse 'HEAD^{tree}' | grep -qx \$(sed -n 's/^tree=//p' native/llama.cpp.pin) && echo 'llama.cpp source verified'"
   "build-cuda|150|source|JLENS_NATIVE_OUT=$native $JLENS_ROOT/scripts/build-native.sh --cuda --bench-tools"
-  "jar|40|-|cd $JLENS_ROOT && { [ -f $jar ] && [ -z \"\$(find src/main bindings pom.xml -newer $jar -type f -print -quit)\" ] || mvn -q -o -B -DskipTests package; }"
+  "jar|40|-|cd $JLENS_ROOT && { [ -f $jar ] && [ -f target/test-classes/dev/jlens/bench/Bench.class ] && [ -z \"\$(find src/main src/bench bindings pom.xml -newer $jar -type f -print -quit)\" ] || mvn -q -o -B -DskipTests package; }"
   "models|40|jar|{ [ -f $full ] || $cli toy-model --kind gemma2-2b-shape --type q8_0 --out $full; } && { [ -f $slice ] || $cli slice --model $full --through-layer 12 --out $slice; } && ls -l $full $slice"
   "gpu-tests|40|build-cuda|cd $JLENS_ROOT && mvn -q -o -B -Djlens.native.dir=$native -Djlens.build.dir=$B/gpu-check-build -Dtest='GpuCaptureTest,LensApiTest' -Dsurefire.failIfNoSpecifiedTests=false test"
   "llama-bench-ngl99|20|models|LD_LIBRARY_PATH=$native $native/llama-bench -m $full -p 512 -n 0 -ngl 99 -r 3 -o json > $R/llama-bench-ngl99.json"
