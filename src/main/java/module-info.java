@@ -1,7 +1,8 @@
 /**
  * jlens: layer-12 residual capture and sparse-autoencoder analysis of Gemma 2 on llama.cpp via Panama.
- * Only {@code dev.jlens.api} is exported; the generated bindings ({@code dev.jlens.bindings}), the native layer
- * ({@code dev.jlens.llama}) and everything else are internal. Packages are opened only to the libraries that
+ * Exported: {@code dev.jlens.api} (the library) and {@code dev.jlens.errors} (its exception types, which depend on
+ * nothing); the generated bindings ({@code dev.jlens.bindings}), the native layer ({@code dev.jlens.llama}) and
+ * everything else are internal. Packages are opened only to the libraries that
  * reflect on them (picocli for the commands, Jackson for JSON records).
  */
 module dev.jlens {
@@ -13,6 +14,7 @@ module dev.jlens {
     requires org.jfree.jfreechart;
 
     exports dev.jlens.api;
+    exports dev.jlens.errors;
 
     opens dev.jlens.cli to info.picocli;
     opens dev.jlens.study to com.fasterxml.jackson.databind;

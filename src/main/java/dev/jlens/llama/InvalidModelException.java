@@ -1,19 +1,14 @@
 package dev.jlens.llama;
 
+import dev.jlens.errors.InvalidModelFileException;
 import dev.jlens.formats.FormatException;
 
-import java.nio.file.Path;
-
-/** The model file failed validation before it reached llama.cpp; names the file and the problem. */
-public final class InvalidModelException extends IllegalArgumentException {
-    private final transient FormatException detail;
-
+/**
+ * The model file failed validation before it reached llama.cpp; names the file and the problem. Callers of the API
+ * catch it as the exported {@link InvalidModelFileException}.
+ */
+public final class InvalidModelException extends InvalidModelFileException {
     InvalidModelException(FormatException detail) {
-        super(detail.getMessage(), detail);
-        this.detail = detail;
+        super(detail.getMessage(), detail.file(), detail.field(), detail);
     }
-
-    public Path file() { return detail.file(); }
-
-    public String field() { return detail.field(); }
 }

@@ -28,9 +28,10 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The exported surface: the module exports dev.jlens.api alone, and nothing a caller can see in it (public and
- * protected signatures, record components, supertypes, thrown exceptions, generic arguments) names a type the
- * module does not export, the condition javac's -Xlint:exports reports as "exported type not accessible".
+ * The exported surface: the module exports dev.jlens.api and dev.jlens.errors (the API's exception types) alone, and
+ * nothing a caller can see in them (public and protected signatures, record components, supertypes, thrown exceptions,
+ * generic arguments) names a type the module does not export, the condition javac's -Xlint:exports reports as
+ * "exported type not accessible". dev.jlens.errors depends on nothing but java.base, so every layer can extend it.
  */
 class ApiSurfaceTest {
     @Test
@@ -38,7 +39,28 @@ class ApiSurfaceTest {
         Path info = classesRoot().resolve("module-info.class");
         ModuleAttribute m = ClassFile.of().parse(Files.readAllBytes(info)).findAttribute(java.lang.classfile.Attributes.module()).orElseThrow();
         List<String> exports = m.exports().stream().map(ModuleExportInfo::exportedPackage).map(p -> p.name().stringValue()).toList();
-        assertEquals(List.of("dev/jlens/api"), exports);
+        assertEquals(List.of("dev/jlens/api", "dev/jlens/errors"), exports);
+    }
+
+    @Test
+    void theErrorsPackageDependsOnNothingOfOurs() throws Exception {
+        Set<String> used = new TreeSet<>();
+        List<String> classes = new ArrayList<>();
+        try (Stream<Path> s = Files.list(classesRoot().resolve("dev/jlens/errors"))) {
+            for (Path p : s.sorted().toList()) {
+                if (!p.getFileName().toString().endsWith(".class")) continue;
+                classes.add(p.getFileName().toString());
+                var cf = ClassFile.of().parse(Files.readAllBytes(p));
+                for (var e : cf.constantPool())
+                    if (e instanceof java.lang.classfile.constantpool.ClassEntry c) used.add(c.asInternalName());
+            }
+        }
+        assertTrue(classes.containsAll(List.of("InvalidFileException.class", "InvalidModelFileException.class", "NativeException.class")), classes.toString());
+        for (String u : used) assertTrue(u.startsWith("java/") || u.startsWith("dev/jlens/errors/") || u.startsWith("[Ljava/"), "dev.jlens.errors uses " + u);
+        // and the internal layers' own types are subtypes of the exported ones
+        assertTrue(dev.jlens.errors.InvalidFileException.class.isAssignableFrom(dev.jlens.formats.FormatException.class));
+        assertTrue(dev.jlens.errors.NativeException.class.isAssignableFrom(dev.jlens.llama.LlamaException.class));
+        assertTrue(dev.jlens.errors.InvalidModelFileException.class.isAssignableFrom(dev.jlens.llama.InvalidModelException.class));
     }
 
     @Test
@@ -48,6 +70,8 @@ class ApiSurfaceTest {
                 "CaptureFolder", "CodesFolder", "Toys", "ModelInfo", "ProgressListener", "Failures", "Prompts")), types.toString());
         Set<String> leaks = new TreeSet<>();
         for (Class<?> c : types) leaks.addAll(leaks(c, ApiSurfaceTest::visible));
+        for (Class<?> c : List.of(dev.jlens.errors.InvalidFileException.class, dev.jlens.errors.InvalidModelFileException.class,
+                dev.jlens.errors.NativeException.class)) leaks.addAll(leaks(c, ApiSurfaceTest::visible));
         assertTrue(leaks.isEmpty(), "non-exported types in the public API: " + leaks);
     }
 
@@ -88,7 +112,8 @@ class ApiSurfaceTest {
             case Class<?> k when k.isPrimitive() -> { }
             case Class<?> k -> {
                 String p = k.getPackageName();
-                if (!p.equals("java") && !p.startsWith("java.") && !p.equals("dev.jlens.api")) out.add(k.getName() + " in " + where);
+                if (!p.equals("java") && !p.startsWith("java.") && !p.equals("dev.jlens.api") && !p.equals("dev.jlens.errors"))
+                    out.add(k.getName() + " in " + where);
             }
             case ParameterizedType p -> {
                 check(p.getRawType(), where, out);
