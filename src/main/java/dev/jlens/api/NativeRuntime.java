@@ -11,9 +11,13 @@ import java.nio.file.Path;
  * loads the one that scores best on the running CPU; a build made with {@code scripts/build-native.sh --native}
  * links one backend compiled for its build machine ({@code libjlens-ggml-cpu.so.0}). Immutable; safe to share.
  *
+ * <p>Where the libraries come from, first match wins: {@code -Djlens.native.dir}, {@code JLENS_NATIVE_DIR}, else the
+ * copy packaged in the jar, extracted once to {@code ~/.cache/jlens/natives/<commit>-<hash>} ({@code $JLENS_CACHE}
+ * instead of {@code ~/.cache/jlens}). Only those explicit settings override the jar's build: a {@code native/lib} of a
+ * source checkout above the working directory is not used unless named (the checkout's scripts name it).
+ *
  * @param directory   the folder the libraries were loaded from: {@code -Djlens.native.dir}, {@code JLENS_NATIVE_DIR},
- *                    a {@code native/lib} of a source checkout, or the jar's copy extracted to
- *                    {@code ~/.cache/jlens/natives/<commit>-<hash>}
+ *                    or the jar's copy extracted to {@code ~/.cache/jlens/natives/<commit>-<hash>}
  * @param ggmlCommit  ggml's short git commit of the loaded build (checked against the bindings at load)
  * @param ggmlVersion ggml's version string
  * @param cpuBackend  the file the CPU backend runs from (a module of {@code directory}), or null when the process
@@ -22,15 +26,23 @@ import java.nio.file.Path;
  */
 public record NativeRuntime(Path directory, String ggmlCommit, String ggmlVersion, Path cpuBackend, String systemInfo) {
     /**
-     * Loads the native libraries (once per process; later calls return the same facts) and describes them. Throws an
-     * unchecked exception with the reason (folder searched, missing file, wrong commit) when they cannot be loaded.
+     * Loads the native libraries (once per process; later calls return the same facts) and describes them.
+     *
+     * @return the loaded build
+     * @throws dev.jlens.errors.NativeException with the reason (folder named, missing file, wrong commit) when they
+     *         cannot be loaded
      */
     public static NativeRuntime load() {
         NativeLibrary l = NativeLibrary.load();
         return new NativeRuntime(l.directory(), l.ggmlCommit(), l.ggmlVersion(), l.cpuBackend(), l.systemInfo());
     }
 
-    /** The CPU variant's name: {@code haswell} for {@code libggml-cpu-haswell.so}, {@code native} for a --native build. */
+    /**
+     * The CPU variant's name.
+     *
+     * @return {@code haswell} for {@code libggml-cpu-haswell.so}, {@code native} for a --native build, {@code unknown}
+     *         when no backend file is mapped
+     */
     public String cpuVariant() {
         if (cpuBackend == null) return "unknown";
         String n = cpuBackend.getFileName().toString();

@@ -36,9 +36,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * one CPU backend compiled for the build machine, linked in as libjlens-ggml-cpu.so.0.
  *
  * <p>Directory, first match wins: system property {@code jlens.native.dir}, environment variable
- * {@code JLENS_NATIVE_DIR}, {@code native/lib} in the working directory or one of its parents
- * (where scripts/build-native.sh installs the libraries), then the copy packaged in the jar, extracted
+ * {@code JLENS_NATIVE_DIR}, then the copy packaged in the jar (or in the build's classes folder), extracted
  * once to {@code ~/.cache/jlens/natives/<commit>-<hash of its file list>} (or {@code $JLENS_CACHE/natives/...}).
+ * Only an explicit setting overrides the packaged build: a {@code native/lib} that happens to lie above the working
+ * directory is never picked up by itself (the checkout's scripts and Maven's tests name it with the property). When
+ * the jar carries no libraries and nothing is set, the error names the {@code native/lib} folders it found above the
+ * working directory, so the fix is one setting away.
  * The libraries stay loaded for the life of the process (llama.cpp keeps global state), so their arena
  * is never closed.
  */
@@ -116,17 +119,16 @@ public final class NativeLibrary {
         if (prop != null && !prop.isBlank()) return checkDir(Path.of(prop), "system property jlens.native.dir");
         String env = System.getenv("JLENS_NATIVE_DIR");
         if (env != null && !env.isBlank()) return checkDir(Path.of(env), "environment variable JLENS_NATIVE_DIR");
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null) {
-            Path cand = p.resolve("native/lib");
-            tried.add(cand.toString());
-            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) return checkDir(cand, "the build folder above the working directory");
-            p = p.getParent();
-        }
         Path extracted = extractFromJar();
         if (extracted != null) return extracted;
-        throw new LlamaException("llama.cpp libraries not found (looked in " + String.join(", ", tried)
-                + "): run scripts/build-native.sh, or set -Djlens.native.dir / JLENS_NATIVE_DIR", null);
+        // no packaged copy (classes built without native/lib): a build folder above the working directory is only named
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path cand = p.resolve("native/lib");
+            if (Files.isRegularFile(cand.resolve("libjlens-llama.so.0"))) tried.add(cand.toString());
+        }
+        throw new LlamaException("llama.cpp libraries not found: neither -Djlens.native.dir nor JLENS_NATIVE_DIR is set and "
+                + "this jlens build carries none" + (tried.isEmpty() ? "" : " (a build is in " + String.join(", ", tried)
+                + ": point -Djlens.native.dir at it)") + "; run scripts/build-native.sh, or set -Djlens.native.dir / JLENS_NATIVE_DIR", null);
     }
 
     /** One packaged file: its name and the SHA-256 its bytes must have. */
