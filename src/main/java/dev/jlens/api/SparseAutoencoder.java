@@ -8,6 +8,9 @@ import dev.jlens.sae.SaeFit;
 import dev.jlens.sae.SparseCodes;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A sparse autoencoder (JumpReLU, standard ReLU or TopK; a Gemma Scope params.npz, a SAELens directory, or a registry
@@ -16,6 +19,7 @@ import java.io.IOException;
  * {@link #encode} is not thread-safe (one encoder per thread); close after use.
  */
 public final class SparseAutoencoder implements AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final Sae sae;
     private final SaeEncoder encoder;
 
@@ -81,6 +85,51 @@ public final class SparseAutoencoder implements AutoCloseable {
         SaeFit.requireCapturePoint(sae.cfg(), sae.source().toString(), x.layer());
         SparseCodes c = encoder.encode(x.data(), x.rows());
         return new FeatureActivations(c);
+    }
+
+    /**
+     * Reconstructs activations from codes, as SAELens' {@code decode}: {@code codes @ W_dec + b_dec} in float32 (an SAE
+     * with normalize_activations "none", the only kind jlens loads). The reconstruction of an {@link #encode}d capture
+     * is {@code decode(encode(x))}; its error against {@code x} is what SAELens reports as MSE / FVU.
+     * Thread-safe (it only reads the weights).
+     *
+     * @param codes codes of this SAE (width d_sae), e.g. from {@link #encode}
+     * @return one reconstructed row of length d_in per code row, in the codes' row order
+     * @throws IllegalArgumentException when the codes' width is not this SAE's d_sae
+     */
+    public float[][] decode(FeatureActivations codes) {
+        if (codes.width() != dSae())
+            throw new IllegalArgumentException("codes of width " + codes.width() + " cannot be decoded by SAE " + sae.source() + " of d_sae " + dSae());
+        float[][] out = new float[codes.rows()][];
+        for (int r = 0; r < out.length; r++) out[r] = decode(codes.features(r), codes.values(r));
+        return out;
+    }
+
+    /**
+     * Reconstructs one row from sparse codes: {@code b_dec + sum_i values[i] * W_dec[features[i]]}, float32, summed in
+     * the order given. Repeated features add up, as a dense code vector with their summed value would.
+     *
+     * @param features active feature indices, each in [0, d_sae)
+     * @param values   their activations, same length as {@code features}
+     * @return the reconstructed row, length d_in
+     * @throws IllegalArgumentException when the lengths differ or a feature index is out of range
+     */
+    public float[] decode(int[] features, float[] values) {
+        if (features.length != values.length)
+            throw new IllegalArgumentException(features.length + " feature indices but " + values.length + " values");
+        int dIn = dIn(), dSae = dSae();
+        for (int f : features)
+            if (f < 0 || f >= dSae) throw new IllegalArgumentException("feature " + f + " is outside [0, " + dSae + ") of SAE " + sae.source());
+        float[] out = new float[dIn];
+        MemorySegment bDec = sae.bDec();
+        for (int c = 0; c < dIn; c++) out[c] = bDec.getAtIndex(F32, c);
+        for (int i = 0; i < features.length; i++) {
+            float v = values[i];
+            if (v == 0f) continue;
+            float[] row = sae.decoderRow(features[i]);
+            for (int c = 0; c < dIn; c++) out[c] += v * row[c];
+        }
+        return out;
     }
 
     @Override
