@@ -10,11 +10,9 @@ import dev.jlens.formats.Npy;
 import dev.jlens.formats.NpyWriter;
 import dev.jlens.formats.Tensor;
 import dev.jlens.llama.Activations;
-import dev.jlens.llama.Context;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,13 +27,12 @@ import java.util.Map;
  * the json last, so a shard counts only when complete.
  */
 public final class ActivationCache implements ActivationSource {
-    public record ShardMeta(int shard, int promptFrom, int promptTo, long rows, int nEmbd, String sha256, List<int[]> tokens) {}
-
     private final Path dir;
-    private final List<int[]> plan;
+    private final List<CaptureSource.Batch> plan;
     private final int nEmbd;
 
-    public ActivationCache(Path dir, Map<String, String> keyParts, List<int[]> plan, int nEmbd) throws IOException {
+    /** @param plan the batches of {@link CaptureSource#plan}: one shard each */
+    public ActivationCache(Path dir, Map<String, String> keyParts, List<CaptureSource.Batch> plan, int nEmbd) throws IOException {
         this.dir = dir;
         this.plan = List.copyOf(plan);
         this.nEmbd = nEmbd;
@@ -46,7 +43,7 @@ public final class ActivationCache implements ActivationSource {
 
     @Override public Path dir() { return dir; }
     @Override public int shards() { return plan.size(); }
-    public List<int[]> plan() { return plan; }
+    public List<CaptureSource.Batch> plan() { return plan; }
 
     Path npy(int i) { return dir.resolve(String.format("shard-%05d.npy", i)); }
     Path metaFile(int i) { return dir.resolve(String.format("shard-%05d.json", i)); }
@@ -56,7 +53,7 @@ public final class ActivationCache implements ActivationSource {
         try {
             if (!Files.isRegularFile(metaFile(i)) || !Files.isRegularFile(npy(i))) return false;
             ShardMeta m = meta(i);
-            return m.promptFrom() == plan.get(i)[0] && m.promptTo() == plan.get(i)[1] && m.nEmbd() == nEmbd
+            return m.promptFrom() == plan.get(i).from() && m.promptTo() == plan.get(i).to() && m.nEmbd() == nEmbd
                     && m.sha256().equals(FileHashes.sha256(npy(i)));
         } catch (IOException | RuntimeException e) {
             return false;
@@ -68,31 +65,35 @@ public final class ActivationCache implements ActivationSource {
         return Json.MAPPER.readValue(metaFile(i).toFile(), new TypeReference<ShardMeta>() {});
     }
 
-    /** Captures every missing or corrupt shard; returns how many were (re)computed. */
-    public int fill(Context ctx, List<int[]> tokens, int layer, Progress progress) throws IOException {
+    /** Whether any shard is missing or corrupt (a capture is needed). */
+    public boolean anyMissing() {
+        for (int i = 0; i < plan.size(); i++) if (!valid(i)) return true;
+        return false;
+    }
+
+    /**
+     * Captures every missing or corrupt shard through {@code source}, one planned batch each; returns how many were
+     * (re)computed. {@code tokens} are the prompts the plan was made for.
+     */
+    public int fill(CaptureSource source, List<int[]> tokens, Progress progress) throws IOException {
         int computed = 0;
         long totalPrompts = tokens.size();
         for (int i = 0; i < plan.size(); i++) {
-            int[] b = plan.get(i);
+            CaptureSource.Batch b = plan.get(i);
             if (valid(i)) {
-                progress.update("capture", b[1], totalPrompts);
+                progress.update("capture", b.to(), totalPrompts);
                 continue;
             }
             Files.deleteIfExists(metaFile(i));
-            List<int[]> sub = tokens.subList(b[0], b[1]);
-            try (Activations a = ctx.capture(sub, Context.CaptureSpec.layer(layer))) {
+            try (Activations a = source.capture(tokens, b)) {
                 NpyWriter.write(npy(i), dev.jlens.formats.DType.F32, new long[] {a.rows(), nEmbd}, a.data());
-                Json.write(metaFile(i), new ShardMeta(i, b[0], b[1], a.rows(), nEmbd, FileHashes.sha256(npy(i)), List.copyOf(sub)));
+                Json.write(metaFile(i), new ShardMeta(i, b.from(), b.to(), a.rows(), nEmbd, FileHashes.sha256(npy(i)),
+                        List.copyOf(tokens.subList(b.from(), b.to()))));
             }
             computed++;
-            progress.update("capture", b[1], totalPrompts);
+            progress.update("capture", b.to(), totalPrompts);
         }
         return computed;
-    }
-
-    /** Visits shard i's activations (mapped read-only) with its metadata. */
-    public interface ShardVisitor {
-        void visit(ShardMeta meta, MemorySegment rows) throws IOException;
     }
 
     @Override

@@ -26,10 +26,10 @@ import java.util.List;
  */
 public final class CaptureFolders implements ActivationSource {
     private final List<Path> folders;
-    private final List<ActivationCache.ShardMeta> metas;
+    private final List<ShardMeta> metas;
     private final Path workDir;
 
-    private CaptureFolders(List<Path> folders, List<ActivationCache.ShardMeta> metas, Path workDir) {
+    private CaptureFolders(List<Path> folders, List<ShardMeta> metas, Path workDir) {
         this.folders = folders;
         this.metas = metas;
         this.workDir = workDir;
@@ -70,7 +70,7 @@ public final class CaptureFolders implements ActivationSource {
         }
     }
 
-    private record Folder(ActivationCache.ShardMeta meta, List<String> prompts, int bos, int nEmbd, com.fasterxml.jackson.databind.JsonNode info) {}
+    private record Folder(ShardMeta meta, List<String> prompts, int bos, int nEmbd, com.fasterxml.jackson.databind.JsonNode info) {}
 
     private static Folder readFolder(Path dir, int promptOffset) throws IOException {
         Path info = dir.resolve("capture.json"), csv = dir.resolve("tokens.csv"), npy = dir.resolve("activations.npy");
@@ -99,7 +99,7 @@ public final class CaptureFolders implements ActivationSource {
                 throw new FormatException(csv, "line " + (i + 1), "rows must be in prompt and position order (prompt " + prompt + ", position " + pos + ")");
             }
             tokens.get(prompt).add(tok);
-            if (tok != bos && f.length == 4) texts.get(prompt).append(unquote(f[3]));
+            if (!TokenizedPrompts.isBosRow(pos, tok, bos) && f.length == 4) texts.get(prompt).append(unquote(f[3]));
         }
         long rows = lines.size() - 1;
         try (Arena a = Arena.ofConfined()) {
@@ -109,7 +109,7 @@ public final class CaptureFolders implements ActivationSource {
             }
         }
         List<int[]> tk = tokens.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList();
-        ActivationCache.ShardMeta meta = new ActivationCache.ShardMeta(0, promptOffset, promptOffset + tk.size(), rows, nEmbd, "", tk);
+        ShardMeta meta = new ShardMeta(0, promptOffset, promptOffset + tk.size(), rows, nEmbd, "", tk);
         return new Folder(meta, texts.stream().map(s -> s.toString().strip()).toList(), bos, nEmbd, node);
     }
 
@@ -132,10 +132,10 @@ public final class CaptureFolders implements ActivationSource {
 
     @Override public int shards() { return folders.size(); }
 
-    @Override public ActivationCache.ShardMeta meta(int shard) { return metas.get(shard); }
+    @Override public ShardMeta meta(int shard) { return metas.get(shard); }
 
     @Override
-    public void read(int shard, ActivationCache.ShardVisitor visitor) throws IOException {
+    public void read(int shard, ShardVisitor visitor) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             visitor.visit(metas.get(shard), Npy.read(folders.get(shard).resolve("activations.npy"), a).data());
         }

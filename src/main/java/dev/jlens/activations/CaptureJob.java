@@ -16,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -39,21 +38,13 @@ public final class CaptureJob {
 
     public static Result run(Model model, List<String> prompts, int layer, Path outDir, Context.Params ctxParams, Progress progress)
             throws IOException {
-        if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts to capture");
-        Vocab vocab = model.vocab();
-        List<int[]> tokens = new ArrayList<>(prompts.size());
-        long total = 0;
-        for (int i = 0; i < prompts.size(); i++) {
-            String p = prompts.get(i);
-            if (p == null || p.isBlank()) throw new IllegalArgumentException("prompt " + i + " is empty");
-            int[] t = vocab.tokenize(p);
-            tokens.add(t);
-            total += t.length;
-        }
+        // every check that needs no decode happens before the output folder exists
+        TokenizedPrompts tokens = CaptureSource.tokenize(model.vocab(), prompts, ctxParams.nCtx());
+        long total = tokens.totalTokens();
         if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens: " + total);
         boolean created = !Files.exists(outDir);
         try {
-            return write(model, prompts, tokens, total, layer, outDir, ctxParams, progress);
+            return write(model, tokens, layer, outDir, ctxParams, progress);
         } catch (IOException | RuntimeException | Error e) {
             // a failed capture (a model that computes NaN, a cancelled decode...) leaves no empty folder of its own
             if (created) {
@@ -67,9 +58,10 @@ public final class CaptureJob {
         }
     }
 
-    private static Result write(Model model, List<String> prompts, List<int[]> tokens, long total, int layer, Path outDir,
-                                Context.Params ctxParams, Progress progress) throws IOException {
+    private static Result write(Model model, TokenizedPrompts tokens, int layer, Path outDir, Context.Params ctxParams, Progress progress)
+            throws IOException {
         Vocab vocab = model.vocab();
+        long total = tokens.totalTokens();
         Files.createDirectories(outDir);
         Path npy = outDir.resolve("activations.npy");
         Path csv = outDir.resolve("tokens.csv");
@@ -80,7 +72,7 @@ public final class CaptureJob {
         long totalRows = total;
         try (Context ctx = model.newContext(ctxParams);
              NpyWriter out = NpyWriter.open(npy, new long[]{total, nEmbd})) {
-            ctx.captureEach(tokens, Context.CaptureSpec.layer(layer), batch -> {
+            new CaptureSource(ctx, layer).captureEach(tokens.tokens(), batch -> {
                 try (batch) {
                     out.writeRows(batch.data());
                     for (int r = 0; r < batch.rows(); r++) {
@@ -94,7 +86,7 @@ public final class CaptureJob {
             });
             AtomicFiles.writeStream(csv, os -> os.write(csvText.toString().getBytes(StandardCharsets.UTF_8)));
             Json.write(outDir.resolve("capture.json"), new CaptureInfo(model.path().toString(), model.architecture(), layer,
-                    "blocks." + layer + ".hook_resid_post", nEmbd, total, prompts.size(), vocab.bos(),
+                    "blocks." + layer + ".hook_resid_post", nEmbd, total, tokens.size(), vocab.bos(),
                     dev.jlens.llama.NativeLibrary.load().ggmlCommit(), ExperimentResult.Numerics.of(ctxParams, model.path())));
         } catch (UncheckedIOException e) {
             throw e.getCause();

@@ -155,7 +155,10 @@ public final class EncodeJob {
         NpzWriter.writeMembers(file, m);
     }
 
-    /** Rows to exclude from statistics: BOS by token id (capture.json + tokens.csv); none when those files are absent. */
+    /**
+     * Rows to exclude from statistics: the BOS rows, by position (row 0 of a prompt holding capture.json's BOS id; see
+     * {@link TokenizedPrompts#isBosRow}); none when those files are absent.
+     */
     static boolean[] bosRows(Path dir, long rows) throws IOException {
         boolean[] bos = new boolean[(int) rows];
         Path info = dir.resolve("capture.json");
@@ -173,7 +176,7 @@ public final class EncodeJob {
                 String[] f = line.split(",", 4);
                 if (f.length < 3) throw new FormatException(tokens, "line " + (r + 2), "expected prompt,position,token_id,text");
                 if (r >= rows) throw new FormatException(tokens, "line " + (r + 2), "more rows than activations.npy has (" + rows + ")");
-                bos[r] = Integer.parseInt(f[2]) == bosId;
+                bos[r] = TokenizedPrompts.isBosRow(Integer.parseInt(f[1]), Integer.parseInt(f[2]), bosId);
                 r++;
             }
             if (r != rows) throw new FormatException(tokens, "rows", r + " rows, but activations.npy has " + rows);

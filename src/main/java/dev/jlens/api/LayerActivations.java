@@ -1,5 +1,6 @@
 package dev.jlens.api;
 
+import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.llama.Activations;
 
 import java.lang.foreign.MemorySegment;
@@ -13,6 +14,7 @@ public final class LayerActivations implements AutoCloseable {
     private final int layer;
     private final int bos;
 
+    /** @param bos the BOS id the model prepends, -1 for none */
     LayerActivations(Activations a, int layer, int bos) {
         this.a = a;
         this.layer = layer;
@@ -38,8 +40,11 @@ public final class LayerActivations implements AutoCloseable {
     public int position(int row) { return a.positionOf(row); }
     /** The row's token id. */
     public int token(int row) { return a.tokenOf(row); }
-    /** Whether the row's token is BOS (by token id); SAE statistics leave such rows out. */
-    public boolean isBos(int row) { return a.tokenOf(row) == bos; }
+    /**
+     * Whether the row is the BOS the model prepended: row 0 of its prompt, when the model prepends BOS (decided by
+     * position, so a BOS id that is also an ordinary word keeps its other rows); SAE statistics leave such rows out.
+     */
+    public boolean isBos(int row) { return TokenizedPrompts.isBosRow(a.positionOf(row), a.tokenOf(row), bos); }
 
     @Override
     public void close() { a.close(); }

@@ -1,11 +1,11 @@
 package dev.jlens.api;
 
-import dev.jlens.llama.Activations;
+import dev.jlens.activations.CaptureSource;
+import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Generation;
 import dev.jlens.llama.Steering;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -28,7 +28,9 @@ public final class LensSession implements AutoCloseable {
      * early exit (layers above are never run). Memory grows with the prompts: see {@link #captureEach}.
      */
     public LayerActivations capture(List<String> prompts, int layer) {
-        return new LayerActivations(ctx.capture(tokenize(prompts), Context.CaptureSpec.layer(layer)), layer, model.bosToken());
+        CaptureSource source = new CaptureSource(ctx, layer);
+        TokenizedPrompts t = source.tokenize(prompts);
+        return new LayerActivations(source.captureAll(t.tokens()), layer, t.bosTokenId());
     }
 
     /**
@@ -37,19 +39,9 @@ public final class LensSession implements AutoCloseable {
      */
     public void captureEach(List<String> prompts, int layer, Consumer<LayerActivations> perBatch) {
         Objects.requireNonNull(perBatch, "perBatch");
-        ctx.captureEach(tokenize(prompts), Context.CaptureSpec.layer(layer), a -> perBatch.accept(new LayerActivations(a, layer, model.bosToken())));
-    }
-
-    private List<int[]> tokenize(List<String> prompts) {
-        Objects.requireNonNull(prompts, "prompts");
-        if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts");
-        List<int[]> t = new ArrayList<>(prompts.size());
-        for (int i = 0; i < prompts.size(); i++) {
-            String p = prompts.get(i);
-            if (p == null || p.isBlank()) throw new IllegalArgumentException("prompt " + i + " is empty");
-            t.add(model.tokenize(p));
-        }
-        return t;
+        CaptureSource source = new CaptureSource(ctx, layer);
+        TokenizedPrompts t = source.tokenize(prompts);
+        source.captureEach(t.tokens(), a -> perBatch.accept(new LayerActivations(a, layer, t.bosTokenId())));
     }
 
     /**

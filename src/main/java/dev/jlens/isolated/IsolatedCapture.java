@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.jlens.formats.GgufFile;
 import dev.jlens.llama.Context;
 import dev.jlens.activations.CaptureJob;
+import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.util.Json;
 
 import java.io.IOException;
@@ -67,11 +68,8 @@ public final class IsolatedCapture {
         // the cheap checks happen here, so bad input never costs a worker start
         String why = GgufFile.notARegularFile(model);
         if (why != null) throw new IllegalArgumentException(model + ": model file " + why);
-        if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts to capture");
+        TokenizedPrompts.requireTexts(prompts); // the worker tokenizes and validates the rest (CaptureJob)
         if (layer < 0) throw new IllegalArgumentException("layer must be >= 0, got " + layer);
-        for (int i = 0; i < prompts.size(); i++) {
-            if (prompts.get(i) == null || prompts.get(i).isBlank()) throw new IllegalArgumentException("prompt " + i + " is empty");
-        }
         Path out = outDir.toAbsolutePath();
         Files.createDirectories(out.getParent());
         removeStaleStaging(out);

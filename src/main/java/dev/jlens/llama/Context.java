@@ -169,7 +169,7 @@ public final class Context implements AutoCloseable {
     public void captureEach(List<int[]> prompts, CaptureSpec spec, Consumer<Activations> perBatch) {
         Objects.requireNonNull(prompts, "prompts");
         Objects.requireNonNull(perBatch, "perBatch");
-        validate(prompts, spec);
+        validate(prompts, 0, prompts.size(), spec);
         int nEmbd = model.nEmbd();
         ResidualTap tap = new ResidualTap(spec.layers(), spec.earlyExit(), nEmbd, staging, params.nUbatch());
         for (int[] b : packBatches(prompts, params.nCtx(), params.nSeqMax())) {
@@ -201,6 +201,27 @@ public final class Context implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Captures one batch as {@link #packBatches} plans it: prompts [from, to) of {@code prompts}, which must hold at
+     * most nCtx tokens and nSeqMax prompts together (IllegalArgumentException otherwise). Rows carry the prompts'
+     * indices in {@code prompts}. No packing happens here: callers that plan their batches themselves
+     * ({@code dev.jlens.activations.CaptureSource}) decode exactly the batches they planned.
+     */
+    public Activations captureBatch(List<int[]> prompts, int from, int to, CaptureSpec spec) {
+        Objects.requireNonNull(prompts, "prompts");
+        Objects.checkFromToIndex(from, to, prompts.size());
+        if (from == to) throw new IllegalArgumentException("an empty batch: no prompts to capture");
+        validate(prompts, from, to, spec);
+        long tokens = 0;
+        for (int p = from; p < to; p++) tokens += prompts.get(p).length;
+        if (tokens > params.nCtx() || to - from > params.nSeqMax()) {
+            throw new IllegalArgumentException("a batch of " + (to - from) + " prompts and " + tokens + " tokens exceeds this context's "
+                    + params.nSeqMax() + " prompts and " + params.nCtx() + " tokens");
+        }
+        ResidualTap tap = new ResidualTap(spec.layers(), spec.earlyExit(), model.nEmbd(), staging, params.nUbatch());
+        return decodeBatch(prompts, from, to, (int) tokens, spec, tap);
+    }
+
     /** Captures all prompts into one {@link Activations} (memory grows with the prompts; see {@link #captureEach}). */
     public Activations capture(List<int[]> prompts, CaptureSpec spec) {
         List<Activations> parts = new ArrayList<>();
@@ -212,7 +233,8 @@ public final class Context implements AutoCloseable {
         }
     }
 
-    private Activations concat(List<Activations> parts, int[] layers) {
+    /** Joins batches' activations of the same layers into one, rows in order (the parts stay open: the caller closes them). */
+    public Activations concat(List<Activations> parts, int[] layers) {
         int rows = 0;
         for (Activations a : parts) rows += a.rows();
         int nEmbd = model.nEmbd();
@@ -240,7 +262,7 @@ public final class Context implements AutoCloseable {
         }
     }
 
-    private void validate(List<int[]> prompts, CaptureSpec spec) {
+    private void validate(List<int[]> prompts, int from, int to, CaptureSpec spec) {
         if (!params.tap()) throw new IllegalStateException("this context was created without the eval callback (tap=false): it cannot capture");
         for (int l : spec.layers()) {
             if (l < 0 || l >= model.nLayer()) {
@@ -248,7 +270,7 @@ public final class Context implements AutoCloseable {
             }
         }
         Vocab v = model.vocab();
-        for (int p = 0; p < prompts.size(); p++) {
+        for (int p = from; p < to; p++) {
             int[] t = prompts.get(p);
             if (t == null || t.length == 0) throw new IllegalArgumentException("prompt " + p + " has no tokens");
             if (t.length > params.nCtx()) {

@@ -1,6 +1,7 @@
 package dev.jlens.study;
 
-import dev.jlens.activations.ActivationCache;
+import dev.jlens.activations.ShardMeta;
+import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.activations.ActivationSource;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Progress;
@@ -51,7 +52,7 @@ public final class Aggregator {
     private Aggregator() {}
 
     /** Aggregates one shard's token codes into per-prompt rows. */
-    static List<Row> aggregate(ActivationCache.ShardMeta meta, SparseCodes codes, int bosTokenId, Mode mode) {
+    static List<Row> aggregate(ShardMeta meta, SparseCodes codes, int bosTokenId, Mode mode) {
         List<Row> out = new ArrayList<>();
         int row = 0;
         for (int p = meta.promptFrom(); p < meta.promptTo(); p++) {
@@ -60,7 +61,7 @@ public final class Aggregator {
             int counted = 0;
             int last = -1;
             for (int k = 0; k < toks.length; k++, row++) {
-                if (toks[k] == bosTokenId) continue;
+                if (TokenizedPrompts.isBosRow(toks, k, bosTokenId)) continue;
                 counted++;
                 last = row;
                 if (mode == Mode.LAST) continue;

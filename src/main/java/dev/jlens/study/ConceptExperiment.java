@@ -2,6 +2,8 @@ package dev.jlens.study;
 
 import dev.jlens.activations.ActivationCache;
 import dev.jlens.activations.ActivationSource;
+import dev.jlens.activations.CaptureSource;
+import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
@@ -105,16 +107,9 @@ public final class ConceptExperiment {
             if (cfg.layer() >= model.nLayer()) {
                 throw new IllegalArgumentException("layer " + cfg.layer() + " is out of range: the model has layers 0.." + (model.nLayer() - 1));
             }
-            List<int[]> tokens = new ArrayList<>(prompts.size());
-            for (int i = 0; i < prompts.size(); i++) {
-                int[] tk = model.vocab().tokenize(prompts.get(i).text());
-                if (tk.length > cfg.nCtx()) {
-                    throw new IllegalArgumentException("prompt " + i + " has " + tk.length + " tokens, more than the context of " + cfg.nCtx()
-                            + " (prompts are rejected, not truncated: shorten it or raise --ctx)");
-                }
-                tokens.add(tk);
-            }
-            List<int[]> plan = Context.packBatches(tokens, cfg.nCtx(), cfg.nSeqMax());
+            TokenizedPrompts tokenized = CaptureSource.tokenize(model.vocab(), prompts.stream().map(PromptSet.Prompt::text).toList(), cfg.nCtx());
+            List<int[]> tokens = tokenized.tokens();
+            List<CaptureSource.Batch> plan = CaptureSource.plan(tokens, cfg.nCtx(), cfg.nSeqMax());
             Context.Params ctxParams = captureParams(cfg);
             ExperimentResult.Numerics numerics = ExperimentResult.Numerics.of(ctxParams, cfg.model());
             Map<String, String> key = new LinkedHashMap<>();
@@ -131,16 +126,14 @@ public final class ConceptExperiment {
             if (cfg.gpuCapture()) key.put("device", dev.jlens.llama.Backends.gpus().get(0).description()); // GPU rounding differs
             String cacheKey = FileHashes.sha256(Json.MAPPER.writeValueAsString(key)).substring(0, 16);
             ActivationCache cache = new ActivationCache(cfg.cacheDir().resolve("acts-" + cacheKey), key, plan, model.nEmbd());
-            boolean anyMissing = false;
-            for (int i = 0; i < plan.size() && !anyMissing; i++) anyMissing = !cache.valid(i);
             int computed = 0;
-            if (anyMissing) {
+            if (cache.anyMissing()) {
                 try (Context ctx = model.newContext(ctxParams)) {
-                    computed = cache.fill(ctx, tokens, cfg.layer(), progress);
+                    computed = cache.fill(new CaptureSource(ctx, cfg.layer()), tokens, progress);
                 }
             }
             stages.put("capture", secs(t));
-            return new Captured(cache, prompts, nTarget, target.source(), control.source(), model.vocab().bos(), cfg.model().toString(),
+            return new Captured(cache, prompts, nTarget, target.source(), control.source(), tokenized.bosTokenId(), cfg.model().toString(),
                     modelSha, model.architecture(), commit, computed, numerics);
         }
     }
