@@ -55,7 +55,7 @@ public final class CaptureFolders implements ActivationSource {
         CaptureFolders src = new CaptureFolders(List.of(targetDir, controlDir), List.of(t.meta, c.meta), cacheDir.resolve("captures-" + key));
         Files.createDirectories(src.workDir);
         return new ConceptExperiment.Captured(src, prompts, t.prompts.size(), targetDir.toString(), controlDir.toString(), t.bos,
-                t.info.path("model").asText(""), "", t.info.path("architecture").asText(""), t.info.path("llamaCppCommit").asText(""), 0,
+                t.info.path("model").asText(""), t.info.path("modelSha256").asText(""), t.info.path("architecture").asText(""), t.info.path("llamaCppCommit").asText(""), 0,
                 numerics);
     }
 
@@ -72,17 +72,35 @@ public final class CaptureFolders implements ActivationSource {
 
     private record Folder(ShardMeta meta, List<String> prompts, int bos, int nEmbd, com.fasterxml.jackson.databind.JsonNode info) {}
 
+    /**
+     * One `jlens capture` folder, checked (capture.json, tokens.csv in prompt and position order, activations.npy of
+     * the matching shape): its rows' tokens ({@code meta.tokens()}, prompts from 0), the BOS id that marks BOS rows at
+     * position 0 (-1: none) and the captured layer.
+     */
+    public record Contents(Path dir, ShardMeta meta, int bosRowsToken, int layer) {
+        public Path activations() { return dir.resolve("activations.npy"); }
+    }
+
+    /** Reads and checks a capture folder's metadata; bad files are {@link FormatException}s naming file, field and value. */
+    public static Contents read(Path dir) throws IOException {
+        if (Files.isRegularFile(dir)) throw new FormatException(dir, "folder", "is a file: give the folder `jlens capture` wrote");
+        Folder f = readFolder(dir, 0);
+        var layer = f.info.path("layer");
+        if (!layer.canConvertToInt() || layer.asInt() < 0) throw new FormatException(dir.resolve("capture.json"), "layer", String.valueOf(layer));
+        return new Contents(dir, f.meta, f.bos, layer.asInt());
+    }
+
     private static Folder readFolder(Path dir, int promptOffset) throws IOException {
         Path info = dir.resolve("capture.json"), csv = dir.resolve("tokens.csv"), npy = dir.resolve("activations.npy");
         for (Path p : List.of(info, csv, npy)) if (!Files.isRegularFile(p)) throw new FormatException(p, "file", "missing: is " + dir + " a `jlens capture` folder?");
         var node = Json.MAPPER.readTree(info.toFile());
-        int bos = node.path("bosTokenId").asInt(-1);
+        int bos = CaptureJob.CaptureInfo.bosRowsToken(node);
         int nEmbd = node.path("nEmbd").asInt(-1);
         if (nEmbd < 1) throw new FormatException(info, "nEmbd", node.path("nEmbd").toString());
         List<List<Integer>> tokens = new ArrayList<>();
         List<StringBuilder> texts = new ArrayList<>();
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
-        if (lines.isEmpty() || !lines.get(0).equals("prompt,position,token_id,text")) throw new FormatException(csv, "header", "expected prompt,position,token_id,text");
+        if (lines.isEmpty() || !lines.get(0).equals(TokensCsv.HEADER)) throw new FormatException(csv, "header", "expected " + TokensCsv.HEADER);
         for (int i = 1; i < lines.size(); i++) {
             String[] f = lines.get(i).split(",", 4);
             if (f.length < 3) throw new FormatException(csv, "line " + (i + 1), "expected 4 columns");
@@ -99,7 +117,13 @@ public final class CaptureFolders implements ActivationSource {
                 throw new FormatException(csv, "line " + (i + 1), "rows must be in prompt and position order (prompt " + prompt + ", position " + pos + ")");
             }
             tokens.get(prompt).add(tok);
-            if (!TokenizedPrompts.isBosRow(pos, tok, bos) && f.length == 4) texts.get(prompt).append(unquote(f[3]));
+            if (!TokenizedPrompts.isBosRow(pos, tok, bos) && f.length == 4) {
+                try {
+                    texts.get(prompt).append(TokensCsv.text(f[3]));
+                } catch (IllegalArgumentException e) {
+                    throw new FormatException(csv, "line " + (i + 1), e.getMessage());
+                }
+            }
         }
         long rows = lines.size() - 1;
         try (Arena a = Arena.ofConfined()) {
@@ -120,14 +144,6 @@ public final class CaptureFolders implements ActivationSource {
             throw new IllegalArgumentException(promptFile + " has " + set.size() + " prompts but " + dir + " captured " + f.prompts.size());
         }
         return set.prompts();
-    }
-
-    /** A tokens.csv text cell back to its text (RFC 4180 quotes; the formula guard's leading quote removed). */
-    static String unquote(String cell) {
-        String s = cell;
-        if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) s = s.substring(1, s.length() - 1).replace("\"\"", "\"");
-        if (s.length() >= 2 && s.charAt(0) == '\'' && "=+-@\t\r".indexOf(s.charAt(1)) >= 0) s = s.substring(1);
-        return s;
     }
 
     @Override public int shards() { return folders.size(); }

@@ -1,11 +1,11 @@
 package dev.jlens.activations;
 
 import dev.jlens.study.ExperimentResult;
+import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
 
 import dev.jlens.formats.AtomicFiles;
-import dev.jlens.formats.Csv;
 import dev.jlens.formats.NpyWriter;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
@@ -21,7 +21,8 @@ import java.util.List;
 /**
  * `jlens capture`: tokenizes prompts, captures the residual stream after one layer, and writes
  * {@code activations.npy} (float32 [total_tokens, n_embd], rows in prompt order, BOS rows included)
- * and {@code tokens.csv} (prompt,position,token_id,text). Activations are streamed batch by batch
+ * and {@code tokens.csv} (prompt,position,token_id,text; control characters in a token's text escaped as {@link TokensCsv}
+ * says). Activations are streamed batch by batch
  * into the .npy, so memory is bounded by one batch; both files appear atomically at the end.
  */
 public final class CaptureJob {
@@ -32,9 +33,22 @@ public final class CaptureJob {
     /**
      * {@code capture.json}: what the activations are, so later steps need not guess (e.g. which rows are BOS), and the
      * numerics they were computed with (K/V cache type, flash attention, the model file's weight types).
+     *
+     * @param model        the model file's absolute path (normalized), so the folder says which file from anywhere
+     * @param modelSha256  the SHA-256 of the model file's bytes
+     * @param bosTokenId   the vocabulary's BOS id
+     * @param bosPrepended whether the model prepends BOS: then row 0 of every prompt is BOS (and only that row; a
+     *                     folder written before this field existed reads as true)
      */
-    public record CaptureInfo(String model, String architecture, int layer, String hookName, int nEmbd, long rows, int prompts,
-                              int bosTokenId, String llamaCppCommit, ExperimentResult.Numerics numerics) {}
+    public record CaptureInfo(String model, String modelSha256, String architecture, int layer, String hookName, int nEmbd, long rows,
+                              int prompts, int bosTokenId, boolean bosPrepended, String llamaCppCommit, ExperimentResult.Numerics numerics) {
+
+        /** The BOS id that marks BOS rows (position 0) in a folder with this capture.json: -1 when none was prepended. */
+        public static int bosRowsToken(com.fasterxml.jackson.databind.JsonNode captureJson) {
+            int bos = captureJson.path("bosTokenId").asInt(-1);
+            return captureJson.path("bosPrepended").asBoolean(true) ? bos : -1;
+        }
+    }
 
     public static Result run(Model model, List<String> prompts, int layer, Path outDir, Context.Params ctxParams, Progress progress)
             throws IOException {
@@ -67,7 +81,7 @@ public final class CaptureJob {
         Path csv = outDir.resolve("tokens.csv");
         int nEmbd = model.nEmbd();
         long t0 = System.nanoTime();
-        StringBuilder csvText = new StringBuilder("prompt,position,token_id,text\n");
+        StringBuilder csvText = new StringBuilder(TokensCsv.HEADER + "\n");
         long[] done = {0};
         long totalRows = total;
         try (Context ctx = model.newContext(ctxParams);
@@ -76,7 +90,7 @@ public final class CaptureJob {
                 try (batch) {
                     out.writeRows(batch.data());
                     for (int r = 0; r < batch.rows(); r++) {
-                        csvText.append(Csv.row(batch.promptOf(r), batch.positionOf(r), batch.tokenOf(r), vocab.piece(batch.tokenOf(r))));
+                        csvText.append(TokensCsv.row(batch.promptOf(r), batch.positionOf(r), batch.tokenOf(r), vocab.piece(batch.tokenOf(r))));
                     }
                     done[0] += batch.rows();
                     progress.update("capture", done[0], totalRows);
@@ -85,8 +99,9 @@ public final class CaptureJob {
                 }
             });
             AtomicFiles.writeStream(csv, os -> os.write(csvText.toString().getBytes(StandardCharsets.UTF_8)));
-            Json.write(outDir.resolve("capture.json"), new CaptureInfo(model.path().toString(), model.architecture(), layer,
-                    "blocks." + layer + ".hook_resid_post", nEmbd, total, tokens.size(), vocab.bos(),
+            Path modelFile = model.path().toAbsolutePath().normalize();
+            Json.write(outDir.resolve("capture.json"), new CaptureInfo(modelFile.toString(), FileHashes.sha256(modelFile), model.architecture(),
+                    layer, "blocks." + layer + ".hook_resid_post", nEmbd, total, tokens.size(), vocab.bos(), tokens.bosTokenId() >= 0,
                     dev.jlens.llama.NativeLibrary.load().ggmlCommit(), ExperimentResult.Numerics.of(ctxParams, model.path())));
         } catch (UncheckedIOException e) {
             throw e.getCause();

@@ -81,6 +81,7 @@ public final class EncodeJob {
 
     /** @param hookLayer the SAE's hook layer as the user states it (--hook-layer), -1 when not given */
     public static Metrics run(String saeId, Path activations, Path outDir, String encoderKind, int hookLayer, Progress progress) throws IOException {
+        InputFiles.requireRegularFile(activations, "activations"); // a folder gave "No such device"
         CaptureSide cap = CaptureSide.read(activations.toAbsolutePath().getParent());
         int hint = hookLayer >= 0 ? hookLayer : cap.layer();
         // checks first, from the configs alone: a mismatch must not cost a weight scan
@@ -164,7 +165,7 @@ public final class EncodeJob {
         Path info = dir.resolve("capture.json");
         Path tokens = dir.resolve("tokens.csv");
         if (!Files.isRegularFile(info) || !Files.isRegularFile(tokens)) return bos;
-        int bosId = Json.MAPPER.readTree(info.toFile()).path("bosTokenId").asInt(-1);
+        int bosId = CaptureJob.CaptureInfo.bosRowsToken(Json.MAPPER.readTree(info.toFile()));
         if (bosId < 0) return bos;
         try (var lines = Files.lines(tokens)) {
             var it = lines.iterator();

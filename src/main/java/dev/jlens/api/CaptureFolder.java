@@ -4,9 +4,16 @@ import dev.jlens.isolated.IsolatedCapture;
 import dev.jlens.llama.Backends;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
+import dev.jlens.activations.CaptureFolders;
 import dev.jlens.activations.CaptureJob;
+import dev.jlens.activations.ShardMeta;
+import dev.jlens.formats.DType;
+import dev.jlens.formats.FormatException;
+import dev.jlens.formats.Npy;
+import dev.jlens.formats.Tensor;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -17,6 +24,11 @@ import java.util.Objects;
  * {@code activations.npy} (float32 {@code [total_tokens x d_model]}, rows in prompt then position order, BOS rows
  * included), {@code tokens.csv} ({@code prompt,position,token_id,text}) and {@code capture.json} (model, layer, hook
  * name, BOS token id, llama.cpp commit, and the numerics: K/V cache type, flash attention, the file's weight types). Memory stays bounded by one batch; the files appear atomically at the end.
+ * In tokens.csv a token's text has its control characters escaped ({@code \\}, {@code \n}, {@code \r}, {@code \t}, and
+ * {@code \}{@code u00XX} for the others, e.g. NUL), so every row is one line and no raw control byte is written.
+ * capture.json names the model file by its absolute path and its SHA-256 ({@code modelSha256}), and says whether the
+ * model prepended BOS ({@code bosPrepended}: then row 0 of each prompt, and only that row, is BOS). {@link #read} reads
+ * a folder back.
  *
  * <p>Threads: {@link #write} loads its own model and context and may run on any thread; two writes to the same
  * folder at the same time are not supported.
@@ -97,6 +109,39 @@ public final class CaptureFolder {
      * @param seconds     wall time of the write
      */
     public record Result(Path activations, Path tokens, long rows, int dModel, int layer, double seconds) {}
+
+    /**
+     * Reads a capture folder back (written by {@link #write} or `jlens capture`): its rows with their prompt, position
+     * and token, the layer from capture.json, and BOS rows as the capture marked them ({@link LayerActivations#isBos}).
+     * The activations are mapped from activations.npy, not copied; close the result to unmap them. A missing folder or
+     * file, a malformed capture.json or tokens.csv, or an activations.npy whose shape or dtype does not match, throws an
+     * exception for which {@link Failures#isBadInput} is true, naming the file.
+     */
+    public static LayerActivations read(Path dir) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        CaptureFolders.Contents c = CaptureFolders.read(dir);
+        ShardMeta m = c.meta();
+        int rows = Math.toIntExact(m.rows());
+        int[] prompt = new int[rows], position = new int[rows], token = new int[rows];
+        int r = 0;
+        for (int p = 0; p < m.tokens().size(); p++) {
+            int[] t = m.tokens().get(p);
+            for (int k = 0; k < t.length; k++, r++) {
+                prompt[r] = p;
+                position[r] = k;
+                token[r] = t[k];
+            }
+        }
+        Arena arena = Arena.ofShared();
+        try {
+            Tensor t = Npy.read(c.activations(), arena);
+            if (t.dtype() != DType.F32) throw new FormatException(c.activations(), "descr", "expected float32 activations, got " + t.dtype());
+            return LayerActivations.of(arena, t.data(), rows, m.nEmbd(), c.layer(), c.bosRowsToken(), prompt, position, token);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
 
     /**
      * Captures {@code layer}'s output ({@code l_out-layer} = {@code blocks.layer.hook_resid_post}) for every prompt of

@@ -3,49 +3,98 @@ package dev.jlens.api;
 import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.llama.Activations;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Captured residual rows of one layer: float32 {@code [rows x dModel]} off-heap, rows in prompt then position order,
- * BOS rows included (see {@link #isBos}). Owns its memory until {@link #close()}; accessors throw after close.
+ * BOS rows included (see {@link #isBos}). From {@link LensSession#capture} or read back from a capture folder with
+ * {@link CaptureFolder#read}. Owns its memory until {@link #close()}; accessors throw after close.
  */
 public final class LayerActivations implements AutoCloseable {
-    private final Activations a;
+    private final AutoCloseable owner;
+    private final MemorySegment data;
+    private final int rows;
+    private final int dModel;
     private final int layer;
     private final int bos;
+    private final int[] prompt;
+    private final int[] position;
+    private final int[] token;
+    private volatile boolean closed;
 
     /** @param bos the BOS id the model prepends, -1 for none */
     LayerActivations(Activations a, int layer, int bos) {
-        this.a = a;
+        this(a, a.layer(layer), a.rows(), a.nEmbd(), layer, bos, rowIndex(a, 0), rowIndex(a, 1), rowIndex(a, 2));
+    }
+
+    /** Rows in {@code data} owned by {@code owner} (closed with this); {@code bos}: the BOS id at position 0, -1 for none. */
+    LayerActivations(AutoCloseable owner, MemorySegment data, int rows, int dModel, int layer, int bos, int[] prompt, int[] position, int[] token) {
+        this.owner = owner;
+        this.data = data;
+        this.rows = rows;
+        this.dModel = dModel;
         this.layer = layer;
         this.bos = bos;
+        this.prompt = prompt;
+        this.position = position;
+        this.token = token;
+    }
+
+    private static int[] rowIndex(Activations a, int which) {
+        int[] out = new int[a.rows()];
+        for (int r = 0; r < out.length; r++) out[r] = which == 0 ? a.promptOf(r) : which == 1 ? a.positionOf(r) : a.tokenOf(r);
+        return out;
+    }
+
+    /** Reads a capture folder's rows: {@code arena} owns {@code data} and is closed with this. */
+    static LayerActivations of(Arena arena, MemorySegment data, int rows, int dModel, int layer, int bos, int[] prompt, int[] position, int[] token) {
+        return new LayerActivations(arena::close, data, rows, dModel, layer, bos, prompt, position, token);
+    }
+
+    private void open() {
+        if (closed) throw new IllegalStateException("these activations are closed");
     }
 
     /** Rows: every token of every prompt, BOS included. */
-    public int rows() { return a.rows(); }
+    public int rows() { open(); return rows; }
     /** Row width d_model. */
-    public int dModel() { return a.nEmbd(); }
+    public int dModel() { open(); return dModel; }
     /** The layer captured (0-based; its output, {@code blocks.layer.hook_resid_post}). */
-    public int layer() { return layer; }
+    public int layer() { open(); return layer; }
 
     /** The matrix (a read view; valid until close). */
-    public MemorySegment data() { return a.layer(layer); }
+    public MemorySegment data() { open(); return data; }
 
     /** A copy of row {@code r}, length d_model. */
-    public float[] row(int r) { return a.row(layer, r); }
+    public float[] row(int r) {
+        open();
+        if (r < 0 || r >= rows) throw new IndexOutOfBoundsException("row " + r + " of " + rows);
+        return data.asSlice(4L * r * dModel, 4L * dModel).toArray(ValueLayout.JAVA_FLOAT);
+    }
 
     /** Index of the row's prompt in the list given to capture. */
-    public int prompt(int row) { return a.promptOf(row); }
+    public int prompt(int row) { open(); return prompt[row]; }
     /** The row's token position within its prompt, from 0. */
-    public int position(int row) { return a.positionOf(row); }
+    public int position(int row) { open(); return position[row]; }
     /** The row's token id. */
-    public int token(int row) { return a.tokenOf(row); }
+    public int token(int row) { open(); return token[row]; }
+
     /**
      * Whether the row is the BOS the model prepended: row 0 of its prompt, when the model prepends BOS (decided by
      * position, so a BOS id that is also an ordinary word keeps its other rows); SAE statistics leave such rows out.
      */
-    public boolean isBos(int row) { return TokenizedPrompts.isBosRow(a.positionOf(row), a.tokenOf(row), bos); }
+    public boolean isBos(int row) { open(); return TokenizedPrompts.isBosRow(position[row], token[row], bos); }
 
     @Override
-    public void close() { a.close(); }
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            owner.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing captured activations: " + e.getMessage(), e);
+        }
+    }
 }

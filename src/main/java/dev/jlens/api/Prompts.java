@@ -1,5 +1,6 @@
 package dev.jlens.api;
 
+import dev.jlens.activations.InputFiles;
 import dev.jlens.analysis.PromptSet;
 
 import java.io.IOException;
@@ -15,9 +16,10 @@ public final class Prompts {
      * are skipped) or {@code .jsonl} (one object per line, {@code {"text": "...", "facet": "..."}}; {@code text} is
      * required, {@code facet} optional, any other key and any blank line are rejected). UTF-8, decoded strictly; texts
      * are stripped of surrounding whitespace. Throws an IOException naming the file, line and problem when the file is
-     * malformed, empty or has another extension ({@link Failures#isBadInput} is true for it).
+     * malformed, empty, has another extension or is not a regular file (a folder, a FIFO) ({@link Failures#isBadInput} is true for it).
      */
     public static List<String> load(Path file) throws IOException {
+        InputFiles.requireRegularFile(file, "prompts"); // a folder or a FIFO: named, never read (a FIFO would block)
         return PromptSet.load(file).prompts().stream().map(PromptSet.Prompt::text).toList();
     }
 }
