@@ -13,21 +13,40 @@ import java.util.Objects;
  * The SAE encode as a ggml graph (see {@link GgmlJumpRelu}); weights are uploaded to the backend once,
  * in the SAE's own matrix format (f32, or bf16 when the SAE is bf16), from either W_enc layout (a transposed
  * W_enc is already the feature-major layout the graph wants). The graph gates on {@link Sae#encodeThreshold()}
- * (JumpReLU max(threshold, 0), ReLU 0). Token blocks are computed densely on the backend and sparsified here block
- * by block; a topk SAE keeps each token's k largest ({@link TopK}). Not thread-safe.
+ * (JumpReLU max(threshold, 0), ReLU 0). With {@link Readback#COMPACT} (the GPU encoder's default) the graph also
+ * compacts each block on the device ({@code dev.jlens.llama.GgmlCompaction}) and only per-token counts and
+ * (feature, value) pairs come back; {@link Readback#DENSE} (the CPU backend's default) reads the dense
+ * [tokens x d_sae] block back and scans it here. Both give bit-identical codes. A topk SAE keeps each token's k largest ({@link TopK}). Not thread-safe.
  */
 public final class GgmlSaeEncoder implements SaeEncoder {
+    /** How a block's activations come back from the backend. */
+    public enum Readback { COMPACT, DENSE }
+
     private final Sae sae;
     private final GgmlJumpRelu graph;
     private final int block;
+    private final Readback readback;
 
+    /**
+     * The encoder of {@code --encoder ggml} / {@code ggml-gpu}: compact read-back on a GPU, dense read-back on the
+     * CPU backend, where "reading back" is a copy within host memory and the compaction's extra passes cost more
+     * than they save (2 cores, 16k f32, 512 tokens: 2.62 s compact vs 2.10 s dense; docs/benchmarks.md).
+     */
     public GgmlSaeEncoder(Sae sae, EncoderOptions options, GgmlJumpRelu.Device device) {
+        this(sae, options, device, device == GgmlJumpRelu.Device.GPU ? Readback.COMPACT : Readback.DENSE, 0, GgmlJumpRelu.DEFAULT_CAPACITY);
+    }
+
+    /**
+     * @param blockTokens tokens per graph; 0 picks {@link #defaultBlock}
+     * @param capacity    slots per token of the compact read-back
+     */
+    public GgmlSaeEncoder(Sae sae, EncoderOptions options, GgmlJumpRelu.Device device, Readback readback, int blockTokens, int capacity) {
         this.sae = Objects.requireNonNull(sae, "sae");
+        this.readback = Objects.requireNonNull(readback, "readback");
+        if (blockTokens < 0) throw new IllegalArgumentException("blockTokens must be >= 0: " + blockTokens);
         Weights w = sae.wEnc(); // [d_in][d_sae]
         int dIn = sae.dIn(), dSae = sae.dSae();
-        // keep a dense block <= 64 MB (64 tokens of a 262k SAE) and at most 256 tokens: the graph has a fixed
-        // size and computes every row of a block, so a large block wastes work on short inputs
-        this.block = (int) Math.max(1, Math.min(Math.min(options.tokenBlock() * 8L, 256), (64L << 20) / (4L * dSae)));
+        int maxBlock = blockTokens > 0 ? blockTokens : defaultBlock(device, readback, dIn, dSae, options);
         boolean transposed = sae.wEncTransposed(); // then w is [d_sae][d_in]
         this.graph = GgmlJumpRelu.create(dIn, dSae, (f0, f1, dst) -> {
             int width = f1 - f0;
@@ -38,7 +57,24 @@ public final class GgmlSaeEncoder implements SaeEncoder {
                     for (int j = 0; j < width; j++) dst[j * dIn + k] = w.get(k, f0 + j);
                 }
             }
-        }, w.format() == WeightFormat.BF16, sae.bEnc(), sae.encodeThreshold(), block, options.threads(), device);
+        }, w.format() == WeightFormat.BF16, sae.bEnc(), sae.encodeThreshold(), maxBlock, options.threads(), device, capacity);
+        // a GPU request that fell back to the CPU backend takes the CPU's block
+        this.block = blockTokens == 0 && graph.backendName().startsWith("CPU") ? defaultBlock(GgmlJumpRelu.Device.CPU, readback, dIn, dSae, options) : maxBlock;
+    }
+
+    /**
+     * Tokens per graph. Dense read-back (and every CPU block): at most 256 tokens and a 64 MB dense block (64 tokens
+     * of a 262k SAE), as before the compaction - the CPU backend gains nothing from larger blocks and the golden
+     * outputs stay as they were. Compact read-back on a GPU: up to 4096 tokens, as many as fit a compute buffer of
+     * at most 8 GiB at ~5 live [tokens x d_sae] f32 tensors (1536 tokens of a 262k SAE, 4096 of a 16k one).
+     */
+    static int defaultBlock(GgmlJumpRelu.Device device, Readback readback, int dIn, int dSae, EncoderOptions options) {
+        if (device == GgmlJumpRelu.Device.GPU && readback == Readback.COMPACT) {
+            long perToken = 20L * dSae + 8L * dIn;
+            long fit = (8L << 30) / perToken;
+            return (int) Math.max(1, Math.min(4096, fit >= 256 ? fit / 256 * 256 : fit));
+        }
+        return (int) Math.max(1, Math.min(Math.min(options.tokenBlock() * 8L, 256), (64L << 20) / (4L * dSae)));
     }
 
     @Override
@@ -52,6 +88,20 @@ public final class GgmlSaeEncoder implements SaeEncoder {
 
     public String backendName() { return graph.backendName(); }
 
+    /** Tokens per graph. */
+    public int blockTokens() { return block; }
+
+    public Readback readback() { return readback; }
+
+    /** Bytes read back from the backend since creation (dense blocks, or counts + slot rows + dense rows). */
+    public long bytesReadBack() { return graph.bytesReadBack(); }
+
+    /** Bytes of input uploaded since creation. */
+    public long bytesUploaded() { return graph.bytesUploaded(); }
+
+    /** The backend's compute buffer for the largest block so far. */
+    public long computeBufferBytes() { return graph.computeBufferBytes(); }
+
     @Override
     public SparseCodes encode(MemorySegment x, int nTokens) {
         int dIn = sae.dIn(), dSae = sae.dSae();
@@ -59,29 +109,48 @@ public final class GgmlSaeEncoder implements SaeEncoder {
         if (x.byteSize() < (long) nTokens * dIn * 4)
             throw new IllegalArgumentException("x has " + x.byteSize() + " bytes; " + nTokens + " tokens x d_in " + dIn + " f32 need " + (long) nTokens * dIn * 4);
         List<SparseCodes> parts = new ArrayList<>();
-        float[] in = new float[block * dIn];
+        float[] in = new float[Math.min(block, Math.max(1, nTokens)) * dIn];
         for (int t0 = 0; t0 < nTokens; t0 += block) {
             int n = Math.min(block, nTokens - t0);
             KernelSaeEncoder.loadInput(sae, x, t0, n, in);
-            MemorySegment dense = graph.encode(MemorySegment.ofArray(in), n);
-            int[][] idx = new int[n][];
-            float[][] val = new float[n][];
-            int[] ibuf = new int[dSae];
-            float[] vbuf = new float[dSae];
-            for (int t = 0; t < n; t++) {
-                int c = 0;
-                long row = (long) t * dSae;
-                for (int f = 0; f < dSae; f++) {
-                    float v = dense.getAtIndex(Sae.F32, row + f);
-                    if (v != 0f) { ibuf[c] = f; vbuf[c] = v; c++; }
+            int[][] idx;
+            float[][] val;
+            if (readback == Readback.COMPACT) {
+                GgmlJumpRelu.Sparse s = graph.encodeSparse(MemorySegment.ofArray(in), n);
+                idx = s.indices();
+                val = s.values();
+            } else {
+                idx = new int[n][];
+                val = new float[n][];
+                scan(graph.encode(MemorySegment.ofArray(in), n), n, dSae, idx, val);
+            }
+            if (sae.topK() > 0) {
+                for (int t = 0; t < n; t++) {
+                    int[] ii = idx[t].clone();
+                    float[] vv = val[t].clone();
+                    int c = TopK.select(ii, vv, ii.length, sae.topK());
+                    idx[t] = java.util.Arrays.copyOf(ii, c);
+                    val[t] = java.util.Arrays.copyOf(vv, c);
                 }
-                if (sae.topK() > 0) c = TopK.select(ibuf, vbuf, c, sae.topK());
-                idx[t] = java.util.Arrays.copyOf(ibuf, c);
-                val[t] = java.util.Arrays.copyOf(vbuf, c);
             }
             parts.add(SparseCodes.of(dSae, idx, val));
         }
         return parts.isEmpty() ? SparseCodes.empty(dSae) : parts.size() == 1 ? parts.get(0) : SparseCodes.merge(parts);
+    }
+
+    private static void scan(MemorySegment dense, int n, int dSae, int[][] idx, float[][] val) {
+        int[] ibuf = new int[dSae];
+        float[] vbuf = new float[dSae];
+        for (int t = 0; t < n; t++) {
+            int c = 0;
+            long row = (long) t * dSae;
+            for (int f = 0; f < dSae; f++) {
+                float v = dense.getAtIndex(Sae.F32, row + f);
+                if (v != 0f) { ibuf[c] = f; vbuf[c] = v; c++; }
+            }
+            idx[t] = java.util.Arrays.copyOf(ibuf, c);
+            val[t] = java.util.Arrays.copyOf(vbuf, c);
+        }
     }
 
     @Override
