@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Look inside Gemma 2 at layer 12: capture the residual stream with llama.cpp and decompose it with sparse autoencoders.",
         subcommands = {FranceCommand.class, SteerCommand.class, AnalysisCommands.Contrast.class, AnalysisCommands.Crossmap.class,
                 AnalysisCommands.Report.class, InfoCommand.class, CaptureCommand.class, ToyModelCommand.class, ToySaeCommand.class,
-                EncodeCommand.class, NativesCommand.class, AtlasCommand.class, NeuronpediaExportCommand.class, SliceCommand.class})
+                EncodeCommand.class, NativesCommand.class, AtlasCommand.class, NeuronpediaExportCommand.class, SliceCommand.class, QuantImpactCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

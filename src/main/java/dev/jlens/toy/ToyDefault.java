@@ -12,33 +12,73 @@ import java.nio.file.Path;
  * The embedded default of `jlens france`: the planted-concept toy model and its coarse and fine SAEs,
  * generated on first use into {@code <models>/generated/planted-france} (or {@code planted-france-unplanted}
  * for the control without the planted structure), with ground_truth.json next to them.
+ *
+ * <p>Which fine SAE the default toy has ({@link PlantedFrance.Variant}) is {@link #defaultVariant()}; the other variant
+ * is generated on request into {@code planted-france-<variant>} (its SAEs are then named by path, the registry names
+ * only the default folder's). A folder whose ground_truth.json records the other variant is regenerated.
  */
 public final class ToyDefault {
     public static final long SEED = 20261125L;
+    /** System property (or environment variable {@code JLENS_TOY_VARIANT}) choosing the default toy: classic or realistic. */
+    public static final String VARIANT_PROPERTY = "jlens.toy.variant";
+    private static final PlantedFrance.Variant BUILT_IN = PlantedFrance.Variant.CLASSIC;
 
     private ToyDefault() {}
 
     /**
      * The generated files, and the SAEs' ids in models/registry.json (release {@code jlens-toy}), through which
-     * they load with their config (hook layer 12).
+     * they load with their config (hook layer 12); for a non-default variant the ids are the files' paths.
      */
     public record Files(Path dir, Path model, Path coarseSae, Path fineSae, Path groundTruth, String coarseId, String fineId) {}
 
+    /** The variant {@link #ensure(boolean, PrintWriter)} generates: {@value #VARIANT_PROPERTY} if set, else the built-in one. */
+    public static PlantedFrance.Variant defaultVariant() {
+        String v = System.getProperty(VARIANT_PROPERTY, System.getenv("JLENS_TOY_VARIANT"));
+        if (v == null || v.isBlank()) return BUILT_IN;
+        try {
+            return PlantedFrance.Variant.valueOf(v.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(VARIANT_PROPERTY + " is '" + v + "': expected classic or realistic");
+        }
+    }
+
+    /** The default toy (planted, or its unplanted control), of {@link #defaultVariant()}. */
     public static Files ensure(boolean planted, PrintWriter log) throws IOException {
-        Path dir = SaeRegistry.modelsDir().resolve("generated").resolve(planted ? "planted-france" : "planted-france-unplanted");
-        String name = dir.getFileName().toString();
-        Files f = new Files(dir, dir.resolve("model.gguf"), dir.resolve("coarse/params.npz"), dir.resolve("fine/params.npz"),
-                dir.resolve("ground_truth.json"), "jlens-toy/" + name + "/coarse", "jlens-toy/" + name + "/fine");
+        return ensure(planted, defaultVariant(), log);
+    }
+
+    /** The toy with the fine SAE of {@code variant} (the unplanted control is the same for both). */
+    public static Files ensure(boolean planted, PlantedFrance.Variant variant, PrintWriter log) throws IOException {
+        java.util.Objects.requireNonNull(variant, "variant");
+        boolean registered = !planted || variant == defaultVariant();
+        String name = !planted ? "planted-france-unplanted"
+                : registered ? "planted-france" : "planted-france-" + variant.name().toLowerCase(java.util.Locale.ROOT);
+        Path dir = SaeRegistry.modelsDir().resolve("generated").resolve(name);
+        Path coarse = dir.resolve("coarse/params.npz"), fine = dir.resolve("fine/params.npz");
+        Files f = new Files(dir, dir.resolve("model.gguf"), coarse, fine, dir.resolve("ground_truth.json"),
+                registered ? "jlens-toy/" + name + "/coarse" : coarse.toString(), registered ? "jlens-toy/" + name + "/fine" : fine.toString());
         // ground_truth.json is written last, so its presence means a complete set
-        if (!java.nio.file.Files.isRegularFile(f.groundTruth()) || !java.nio.file.Files.isRegularFile(f.model())
-                || !java.nio.file.Files.isRegularFile(f.coarseSae()) || !java.nio.file.Files.isRegularFile(f.fineSae())) {
+        boolean complete = java.nio.file.Files.isRegularFile(f.groundTruth()) && java.nio.file.Files.isRegularFile(f.model())
+                && java.nio.file.Files.isRegularFile(f.coarseSae()) && java.nio.file.Files.isRegularFile(f.fineSae());
+        if (!complete || (planted && variant(f) != variant)) {
             if (log != null) {
-                log.println("jlens: generating the " + (planted ? "planted" : "unplanted") + " France toy model and SAEs in " + dir + " (first run only)");
+                log.println("jlens: generating the " + (planted ? "planted" : "unplanted") + " France toy model and SAEs"
+                        + (planted ? " (" + variant.name().toLowerCase(java.util.Locale.ROOT) + ")" : "") + " in " + dir
+                        + (complete ? " (it held the other variant)" : " (first run only)"));
                 log.flush();
             }
-            PlantedFrance.generate(dir, planted, SEED);
+            PlantedFrance.generate(dir, planted, SEED, variant);
         }
         return f;
+    }
+
+    /**
+     * The variant a generated toy's fine SAE has, from its ground_truth.json (facet-specific facet features: realistic);
+     * CLASSIC for the unplanted control and for a ground truth written before the realistic variant existed.
+     */
+    public static PlantedFrance.Variant variant(Files toy) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode t = dev.jlens.util.Json.MAPPER.readTree(toy.groundTruth().toFile());
+        return t.path("fine").path("facetSpecific").asBoolean(false) ? PlantedFrance.Variant.REALISTIC : PlantedFrance.Variant.CLASSIC;
     }
 
     /**
