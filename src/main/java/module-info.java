@@ -9,6 +9,7 @@ module dev.jlens {
     requires jdk.incubator.vector;
     requires java.desktop;
     requires java.management; // heap and memory figures in logs and tests
+    requires java.logging; // the CLI sends log records to run.log (dev.jlens.cli.Logs)
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires org.jfree.jfreechart;

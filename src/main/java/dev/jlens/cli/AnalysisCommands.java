@@ -20,6 +20,12 @@ final class AnalysisCommands {
         @Option(names = "--target-prompts", description = "the target prompt file (for texts and facets); default: texts from tokens.csv") Path targetPrompts;
         @Option(names = "--control-prompts", description = "the control prompt file") Path controlPrompts;
 
+        /** The prompt files are strict (the capture folders are checked where they are opened). */
+        void check() throws java.io.IOException {
+            Checks.promptFile("--target-prompts", targetPrompts);
+            Checks.promptFile("--control-prompts", controlPrompts);
+        }
+
         Experiment.Captures captures() { return new Experiment.Captures(targetDir, controlDir, targetPrompts, controlPrompts); }
     }
 
@@ -29,12 +35,16 @@ final class AnalysisCommands {
         @Spec CommandSpec spec;
         @Mixin Inputs in;
         @Option(names = "--sae", required = true, description = "params.npz, SAELens dir or release/sae_id") String sae;
-        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--out", required = true, description = "output folder: contrast.json and features.csv") Path out;
         @Mixin ExperimentOptions opts;
 
         @Override
         public Integer call() throws Exception {
-            Experiment.Contrast r = Experiment.contrast(in.captures(), sae, out, opts.settings(), new ProgressBar(spec.commandLine().getErr()));
+            in.check();
+            Checks.outputFolder("--out", out);
+            Checks.saeSource(sae);
+            Logs.runFolder(out);
+            Experiment.Contrast r = Experiment.contrast(in.captures(), sae, out, opts.settings(), new ProgressBar(spec.commandLine().getErr(), "encode", "shards"));
             var o = spec.commandLine().getOut();
             o.printf("%d active features; top by selectivity:%n", r.activeFeatures());
             for (var f : r.topBySelectivity().subList(0, Math.min(10, r.topBySelectivity().size()))) {
@@ -51,14 +61,19 @@ final class AnalysisCommands {
     static final class Crossmap implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin Inputs in;
-        @Option(names = "--coarse-sae", required = true) String coarse;
-        @Option(names = "--fine-sae", required = true) String fine;
-        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--coarse-sae", required = true, description = "coarse SAE: params.npz, SAELens dir or release/sae_id") String coarse;
+        @Option(names = "--fine-sae", required = true, description = "fine SAE: params.npz, SAELens dir or release/sae_id") String fine;
+        @Option(names = "--out", required = true, description = "run folder: results.json, the CSVs and report.html") Path out;
         @Mixin ExperimentOptions opts;
 
         @Override
         public Integer call() throws Exception {
-            Experiment.Outcome r = Experiment.crossmap(in.captures(), coarse, fine, out, opts.settings(), new ProgressBar(spec.commandLine().getErr()));
+            in.check();
+            Checks.outputFolder("--out", out);
+            Checks.saeSource(coarse);
+            Checks.saeSource(fine);
+            Logs.runFolder(out);
+            Experiment.Outcome r = Experiment.crossmap(in.captures(), coarse, fine, out, opts.settings(), new ProgressBar(spec.commandLine().getErr(), "encode", "shards"));
             Experiment.Verdict v = r.verdict();
             spec.commandLine().getOut().printf("%s: %s%nreport:  %s%n", v.go() ? "GO" : "NO-GO", v.reason(), r.report().toAbsolutePath());
             return 0;
@@ -74,9 +89,10 @@ final class AnalysisCommands {
 
         @Override
         public Integer call() throws Exception {
-            Experiment.Results r = Experiment.Results.read(results);
+            Checks.outputFolder("--out", out);
+            Experiment.Results r = Checks.results(results);
             Path dir = out != null ? out : results.toAbsolutePath().getParent();
-            spec.commandLine().getOut().printf("report: %s%n", r.writeReport(dir).toAbsolutePath());
+            spec.commandLine().getOut().printf("report: %s%n", Checks.writeReport(results, r, dir).toAbsolutePath());
             return 0;
         }
     }

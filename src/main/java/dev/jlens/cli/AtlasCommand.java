@@ -22,20 +22,20 @@ final class AtlasCommand implements Callable<Integer> {
     @Option(names = "--sae", paramLabel = "SAE", description = "params.npz, SAELens directory or registry id; repeat for several SAEs over the same activations (default: the toy's coarse and fine SAEs)") List<String> saes;
     @Option(names = "--corpus", paramLabel = "PATH", description = "text file, folder or glob (several separated by ':'); .gz files are read transparently (default: the toy corpus)") String corpus;
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/atlas-toy for the toy, else runs/atlas)") Path out;
-    @Option(names = "--layer", defaultValue = "12", description = "residual stream tap blocks.L.hook_resid_post; must match the SAEs (default: ${DEFAULT-VALUE})") int layer;
-    @Option(names = "--context", defaultValue = "128", description = "tokens per context, BOS included (default: ${DEFAULT-VALUE})") int context;
-    @Option(names = "--top", defaultValue = "20", description = "top-activating contexts kept per feature (default: ${DEFAULT-VALUE})") int top;
-    @Option(names = "--max-tokens", defaultValue = "0", description = "stop before the context that would take the total over this; 0 = whole corpus (default: ${DEFAULT-VALUE})") long maxTokens;
-    @Option(names = "--format", defaultValue = "auto", description = "auto (JSONL by suffix, else one document per line), lines, jsonl, whole-files (default: ${DEFAULT-VALUE})") String format;
+    @Option(names = "--layer", defaultValue = "12", description = "residual stream tap blocks.L.hook_resid_post; must match the SAEs") int layer;
+    @Option(names = "--context", defaultValue = "128", description = "tokens per context, BOS included") int context;
+    @Option(names = "--top", defaultValue = "20", description = "top-activating contexts kept per feature") int top;
+    @Option(names = "--max-tokens", defaultValue = "0", description = "stop before the context that would take the total over this; 0 = whole corpus") long maxTokens;
+    @Option(names = "--format", defaultValue = "auto", description = "auto (JSONL by suffix, else one document per line), lines, jsonl, whole-files") String format;
     @Option(names = "--whole-files", description = "one document per file (same as --format whole-files)") boolean wholeFiles;
-    @Option(names = "--text-field", defaultValue = "text", description = "JSONL key holding the text (default: ${DEFAULT-VALUE})") String textField;
+    @Option(names = "--text-field", defaultValue = "text", description = "JSONL key holding the text") String textField;
     @Option(names = "--skip-bad", description = "skip and count bad documents (invalid UTF-8, binary files, bad JSON lines) instead of failing") boolean skipBad;
-    @Option(names = "--threads", defaultValue = "0", description = "CPU threads for the model; 0 = all cores (default: ${DEFAULT-VALUE})") int threads;
-    @Option(names = "--encoder", defaultValue = "auto", description = "auto, vector, ggml or scalar (default: ${DEFAULT-VALUE})") String encoder;
-    @Option(names = "--batch-tokens", defaultValue = "512", description = "tokens decoded together, at least --context; contexts are packed in order (default: ${DEFAULT-VALUE})") int batchTokens;
-    @Option(names = "--shard-contexts", defaultValue = "256", description = "contexts per checkpoint: the unit of resume and of distribution (default: ${DEFAULT-VALUE})") int shardContexts;
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads for the model; 0 = all cores") int threads;
+    @Option(names = "--encoder", defaultValue = "auto", description = "auto, vector, ggml or scalar") String encoder;
+    @Option(names = "--batch-tokens", defaultValue = "512", description = "tokens decoded together, at least --context; contexts are packed in order") int batchTokens;
+    @Option(names = "--shard-contexts", defaultValue = "256", description = "contexts per checkpoint: the unit of resume and of distribution") int shardContexts;
     @Option(names = "--spark", paramLabel = "MASTER", description = "run as an Apache Spark job: local[N] in this process, a cluster URL, or 'default' for spark-submit's master; needs the jlens-spark module (scripts/jlens-spark)") String spark;
-    @Option(names = "--spark-partitions", defaultValue = "0", description = "Spark partitions per pass; 0 = Spark's default parallelism (default: ${DEFAULT-VALUE})") int sparkPartitions;
+    @Option(names = "--spark-partitions", defaultValue = "0", description = "Spark partitions per pass; 0 = Spark's default parallelism") int sparkPartitions;
 
     @Override
     public Integer call() throws Exception {
@@ -57,6 +57,9 @@ final class AtlasCommand implements Callable<Integer> {
             c = t.corpus().toString();
         }
         Path dir = out != null ? out : Path.of("runs", toy ? "atlas-toy" : "atlas");
+        Checks.outputFolder("--out", dir);
+        if (!toy) Checks.regularFile("--model", m);
+        Logs.runFolder(dir);
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr());
         Atlas.Summary r = spark == null ? Atlas.run(m, s, c, dir, opts, bar) : Atlas.runOnSpark(spark, sparkPartitions, m, s, c, dir, opts, bar);
         o.printf("%natlas of %d SAE(s) over %d contexts (%d tokens; %d shards computed, %d resumed; %d contexts hold the examples)%n",

@@ -18,7 +18,7 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "gemma2 GGUF file") Path model;
     @Option(names = "--prompts", required = true, description = "prompts: .txt (one per line) or .jsonl ({\"text\":...})") Path prompts;
     @Option(names = "--out", required = true, description = "output folder") Path out;
-    @Option(names = "--layer", defaultValue = "12", description = "layer whose output (l_out, = blocks.L.hook_resid_post) is captured (default ${DEFAULT-VALUE})") int layer;
+    @Option(names = "--layer", defaultValue = "12", description = "layer whose output (l_out, = blocks.L.hook_resid_post) is captured") int layer;
     @Option(names = "--ctx", defaultValue = "2048", description = "context size in tokens (the most tokens per batch)") int ctx;
     @Option(names = "--ubatch", defaultValue = "512", description = "tokens per compute step") int ubatch;
     int seqs;
@@ -36,10 +36,14 @@ final class CaptureCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.outputFolder("--out", out);
+        Checks.promptFile("--prompts", prompts);
+        Checks.modelLayer("--model", model, layer);
+        Logs.runFolder(out);
         var texts = Prompts.load(prompts);
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         var options = new CaptureFolder.Options(ctx, ubatch, seqs, nThreads, gpuLayers, gpuCapture, isolated).withFastKv(fastKv);
-        CaptureFolder.Result r = CaptureFolder.write(model, texts, layer, out, options, new ProgressBar(spec.commandLine().getErr()));
+        CaptureFolder.Result r = CaptureFolder.write(model, texts, layer, out, options, new ProgressBar(spec.commandLine().getErr(), "capture", "tokens"));
         spec.commandLine().getOut().printf("captured layer %d: %d rows x %d in %.2f s%n  %s%n  %s%n",
                 r.layer(), r.rows(), r.dModel(), r.seconds(), r.activations(), r.tokens());
         return 0;

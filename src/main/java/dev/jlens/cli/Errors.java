@@ -19,7 +19,7 @@ final class Errors {
         return badInput ? 2 : 1;
     }
 
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         if (e instanceof NoSuchFileException n) return n.getFile() + ": no such file";
         if (e instanceof IOException && e.getMessage() == null) return e.getClass().getSimpleName();
         return e.getMessage() == null ? e.toString() : e.getMessage();

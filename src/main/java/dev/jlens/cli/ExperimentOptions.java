@@ -25,22 +25,39 @@ final class ExperimentOptions {
 
     @Option(names = "--target", description = "target (concept) prompts, .jsonl with facets or .txt (default: the shipped France set)") Path target;
     @Option(names = "--control", description = "control (neutral) prompts (default: the shipped neutral set)") Path control;
-    @Option(names = "--layer", defaultValue = "12", description = "layer (default ${DEFAULT-VALUE})") int layer;
+    @Option(names = "--layer", defaultValue = "12", description = "layer whose output (blocks.L.hook_resid_post) is captured and analysed; the SAEs must be of this layer") int layer;
     @Option(names = "--aggregate", defaultValue = "max", description = "per-prompt aggregate over non-BOS tokens: max | mean | last") String aggregate;
     @Option(names = "--anchors", defaultValue = "10", description = "top coarse features used as anchors") int anchors;
     @Option(names = "--fine-candidates", defaultValue = "100", description = "top fine features mapped against the anchors") int fineCandidates;
     @Option(names = "--min-activation", defaultValue = "0.5", description = "min mean target activation to rank by selectivity") double minActivation;
-    @Option(names = "--min-cosine", defaultValue = "0.3") double minCosine;
-    @Option(names = "--min-correlation", defaultValue = "0.5") double minCorrelation;
+    @Option(names = "--min-cosine", defaultValue = "0.3", description = "least decoder-row cosine for a fine feature to count as a sub-feature of an anchor") double minCosine;
+    @Option(names = "--min-correlation", defaultValue = "0.5", description = "least correlation of per-prompt activations (target prompts) for a fine feature to count as a sub-feature of an anchor") double minCorrelation;
     @Option(names = "--min-sub-features", defaultValue = "3", description = "fine matches an anchor needs for GO") int minSub;
-    @Option(names = "--permutations", defaultValue = "1000") int permutations;
-    @Option(names = "--seed", defaultValue = "1234") long seed;
+    int permutations;
+
+    /** Most --permutations: each relabeling is held as one flag per prompt for every feature's check. */
+    static final int MAX_PERMUTATIONS = 100_000;
+
+    @Option(names = "--permutations", defaultValue = "1000", description = "label permutations per feature for the permutation check of the p-values (1..100000; the smallest p it can give is 1/(N+1))")
+    void setPermutations(int n) {
+        if (n < 1 || n > MAX_PERMUTATIONS) {
+            throw new ParameterException(mixee.commandLine(), "--permutations must be in [1, " + MAX_PERMUTATIONS + "] (each permutation is held as one flag per prompt), got " + n);
+        }
+        permutations = n;
+    }
+    @Option(names = "--seed", defaultValue = "1234", description = "seed of the label permutations (and of steering's random direction and bootstrap)") long seed;
     @Option(names = "--encoder", defaultValue = "auto", description = "auto | vector | ggml | ggml-gpu | scalar") String encoder;
     @Option(names = "--ctx", defaultValue = "2048", description = "context size = most tokens per batch") int ctx;
     int seqs;
     int threads;
     @Option(names = "--gpu-capture", description = "capture with blocks 0..layer on the GPU (needs a CUDA build and a GPU)") boolean gpuCapture;
     @Option(names = "--cache", description = "cache folder for activations and aggregates (default: runs/cache)") Path cache;
+
+    /** The prompt files are regular files and strict JSON Lines (before any work; exit 2 naming file, line and key). */
+    void check() throws java.io.IOException {
+        Checks.promptFile("--target", target);
+        Checks.promptFile("--control", control);
+    }
 
     /** The options as the API's settings (validated: IllegalArgumentException names the bad value). */
     Experiment.Settings settings() {

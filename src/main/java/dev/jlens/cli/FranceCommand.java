@@ -25,13 +25,17 @@ final class FranceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        Checks.outputFolder("--out", out);
+        opts.check();
+        choice.check(opts.layer);
         ModelChoice.Resolved m = choice.resolve(!noPlanted, spec.commandLine().getErr());
         Path model = m.model();
         String coarse = m.coarse(), fine = m.fine();
         String name = !m.toy() ? "france" : noPlanted ? "france-toy-unplanted" : "france-toy";
         Experiment.Settings settings = opts.settings().toBuilder().fastKv(fastKv).build();
         Path dir = out != null ? out : Experiment.runFolder(Path.of("runs"), name, model, coarse, fine, settings);
-        Experiment.Outcome r = Experiment.run(model, coarse, fine, dir, settings, new ProgressBar(spec.commandLine().getErr()));
+        Logs.runFolder(dir);
+        Experiment.Outcome r = Experiment.run(model, coarse, fine, dir, settings, new ProgressBar(spec.commandLine().getErr(), "capture", "prompts", "encode", "shards"));
         Experiment.Verdict v = r.verdict();
         o.printf("%n%s: %s%n", v.go() ? "GO" : "NO-GO", v.reason());
         o.printf("report:  %s%n", dir.resolve("report.html").toAbsolutePath());

@@ -18,6 +18,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.regularFile("file", file); // a FIFO would be read forever
         ModelInfo h = ModelInfo.read(file);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("file          %s%n", file);

@@ -16,6 +16,13 @@ final class ModelChoice {
     /** The model and SAEs to use; {@code toy} when the embedded default was chosen (generated on first use). */
     record Resolved(Path model, String coarse, String fine, boolean toy) {}
 
+    /** The given model is a regular file with the layer, and SAELens folders have strict cfg.json (before any work). */
+    void check(int layer) throws IOException {
+        Checks.modelLayer("--model", model, layer);
+        Checks.saeSource(coarse);
+        Checks.saeSource(fine);
+    }
+
     boolean given() { return model != null || coarse != null || fine != null; }
 
     Resolved resolve(boolean planted, PrintWriter err) throws IOException {

@@ -18,6 +18,7 @@ final class NeuronpediaExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.outputFolder("--out", out);
         Atlas.NeuronpediaBatches b = Atlas.exportNeuronpedia(atlas, out);
         spec.commandLine().getOut().printf("%d features in %d batch files (%d never fired, listed in skipped_indexes.json)%n  %s%n",
                 b.features(), b.batches().size(), b.skipped(), out.toAbsolutePath());

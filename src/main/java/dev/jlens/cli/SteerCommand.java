@@ -13,22 +13,35 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "steer", mixinStandardHelpOptions = true,
-        description = {"Phase 2 of the France study: steer generation with the coarse France feature, a fine facet feature, both, or a random",
-                "direction of equal norm, over a strength sweep; score every continuation with the unsteered model; say whether",
-                "coarse+fine targets the facet better than coarse alone at equal fluency. Writes steering.json, generations.csv and the report.",
+        description = {"Phase 2 of the France study: steer generation under each condition - coarse (the coarse France feature), "
+                + "fine (one fine facet feature), fine-all (all the anchor's fine matches), coarse+fine (both), random (a random direction "
+                + "of equal norm) - over a strength sweep; score every continuation with the unsteered model; say whether coarse+fine "
+                + "targets the facet better than coarse alone at equal fluency. Writes steering.json, generations.csv and the report.",
                 "Without --results it first runs the France experiment (on the planted toy when no --model/--coarse-sae/--fine-sae)."})
 final class SteerCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--results", description = "results.json of a France run (its model and SAEs are used)") Path results;
     @Mixin ModelChoice choice;
     @Option(names = "--out", description = "output folder (default: the results' folder, or runs/steer)") Path out;
-    @Option(names = "--prompts", defaultValue = "20", description = "first N shipped neutral prompts (default ${DEFAULT-VALUE})") int prompts;
-    @Option(names = "--seeds", defaultValue = "1,2,3", split = ",", description = "sampling seeds (default ${DEFAULT-VALUE})") long[] seeds;
-    @Option(names = "--strengths", defaultValue = "0,2,4,8", split = ",", description = "multiples of each feature's typical activation (results.json meanTarget); 0 = unsteered (default ${DEFAULT-VALUE})") double[] strengths;
-    @Option(names = "--max-tokens", defaultValue = "24") int maxTokens;
-    @Option(names = "--temperature", defaultValue = "0.8") float temperature;
-    @Option(names = "--top-k", defaultValue = "40") int topK;
-    @Option(names = "--top-p", defaultValue = "0.95") float topP;
+    @Option(names = "--neutral-prompts", paramLabel = "<n>", defaultValue = "20",
+            description = "how many of the shipped neutral prompts to continue (the first N)") int prompts;
+
+    @Option(names = "--prompts", hidden = true, paramLabel = "<n>", description = "deprecated spelling of --neutral-prompts (in capture, --prompts is a file)")
+    void deprecatedPrompts(int n) {
+        spec.commandLine().getErr().println("jlens: warning: steer --prompts is deprecated; use --neutral-prompts");
+        deprecatedPrompts = n;
+    }
+
+    private Integer deprecatedPrompts;
+
+    /** --neutral-prompts, or the deprecated --prompts when given. */
+    int neutralPrompts() { return deprecatedPrompts != null ? deprecatedPrompts : prompts; }
+    @Option(names = "--seeds", defaultValue = "1,2,3", split = ",", description = "sampling seeds, one generation per prompt, condition, strength and seed") long[] seeds;
+    @Option(names = "--strengths", defaultValue = "0,2,4,8", split = ",", description = "multiples of each feature's typical activation (results.json meanTarget); 0 = unsteered") double[] strengths;
+    @Option(names = "--max-tokens", defaultValue = "24", description = "tokens generated per continuation") int maxTokens;
+    @Option(names = "--temperature", defaultValue = "0.8", description = "sampling temperature") float temperature;
+    @Option(names = "--top-k", defaultValue = "40", description = "sample from the k most likely tokens") int topK;
+    @Option(names = "--top-p", defaultValue = "0.95", description = "nucleus sampling: the smallest set of tokens whose probabilities sum to p") float topP;
     @Option(names = "--mode", defaultValue = "ADD", description = "ADD (sum of decoder rows) | DELTA (decode(f') - decode(f) around the mean neutral residual)") SteeringStudy.Mode mode;
     @Option(names = "--target-fine", description = "fine feature for 'fine' and 'coarse+fine' (default: the anchor's strongest match)") Integer targetFine;
     @Option(names = "--bootstrap", defaultValue = "1000", description = "bootstrap resamples for the 95%% intervals") int bootstrap;
@@ -41,10 +54,13 @@ final class SteerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        Checks.outputFolder("--out", out);
+        opts.check();
+        choice.check(opts.layer);
         Experiment.Results r;
         Path dir;
         if (results != null) {
-            r = Experiment.Results.read(results);
+            r = Checks.results(results);
             dir = out != null ? out : results.toAbsolutePath().getParent();
             if (fastKv && !r.fastKv()) {
                 throw new IllegalArgumentException("--fast-kv: " + results + " was computed with an f32 K/V cache, and steering scores with "
@@ -53,11 +69,13 @@ final class SteerCommand implements Callable<Integer> {
         } else {
             ModelChoice.Resolved m = choice.resolve(true, spec.commandLine().getErr());
             dir = out != null ? out : Path.of("runs", "steer");
+            Logs.runFolder(dir);
             r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, opts.settings().toBuilder().fastKv(fastKv).build(),
-                    new ProgressBar(spec.commandLine().getErr())).results();
+                    new ProgressBar(spec.commandLine().getErr(), "capture", "prompts", "encode", "shards")).results();
         }
-        SteeringStudy.Settings settings = new SteeringStudy.Settings(prompts, seeds, strengths, maxTokens, temperature, topK, topP, mode,
+        SteeringStudy.Settings settings = new SteeringStudy.Settings(neutralPrompts(), seeds, strengths, maxTokens, temperature, topK, topP, mode,
                 targetFine, bootstrap, tolerance, examples, opts.seed, opts.ctx, opts.threads());
+        Logs.runFolder(dir);
         SteeringStudy.Outcome s = SteeringStudy.run(r, dir, settings, new ProgressBar(spec.commandLine().getErr()));
         o.printf("%n%s: %s%n", s.decision(), s.sentence());
         o.printf("report:      %s%n", s.report().toAbsolutePath());

@@ -15,7 +15,7 @@ final class ToyModelCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--kind", defaultValue = "tiny", description = "tiny | gemma2-2b-shape") String kind;
     @Option(names = "--type", defaultValue = "f32", description = "f32 | f16 | q8_0 | q4_0 (matrices; norms stay f32)") String type;
-    @Option(names = "--seed", defaultValue = "1234") long seed;
+    @Option(names = "--seed", defaultValue = "1234", description = "seed of the random weights") long seed;
     @Option(names = "--out", required = true, description = "output .gguf") Path out;
 
     @Override

@@ -13,9 +13,9 @@ import java.util.concurrent.Callable;
         description = "Write a random JumpReLU SAE (unit-norm decoder rows, realistic L0) as Gemma Scope params.npz and/or a SAELens directory.")
 final class ToySaeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--d-in", defaultValue = "2304") int dIn;
-    @Option(names = "--d-sae", defaultValue = "16384") int dSae;
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--d-in", defaultValue = "2304", description = "input width: the model's d_model (Gemma 2 2B: 2304)") int dIn;
+    @Option(names = "--d-sae", defaultValue = "16384", description = "number of features (Gemma Scope widths: 16384, 65536, 262144...)") int dSae;
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the random weights") long seed;
     @Option(names = "--l0", defaultValue = "80", description = "target average L0 on inputs of the model's scale") double l0;
     @Option(names = "--npz", description = "write Gemma Scope params.npz here") Path npz;
     @Option(names = "--saelens", description = "write a SAELens directory (cfg.json + sae_weights.safetensors) here") Path saelens;

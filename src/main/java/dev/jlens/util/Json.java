@@ -13,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * The one ObjectMapper of the pipeline: sorted-by-declaration output, indented, and no NaN/Infinity
- * in any file we write (non-finite doubles and floats become null, which every JSON reader accepts).
+ * in any file we write (non-finite doubles and floats become null, which every JSON reader accepts). Reading refuses a
+ * duplicate key (the parser's message names it and its line).
  */
 public final class Json {
     private Json() {}
@@ -39,6 +40,8 @@ public final class Json {
         }));
         return JsonMapper.builder()
                 .addModule(finite)
+                // a key given twice is an error naming it (JSON leaves its meaning undefined; Jackson kept the last)
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .enable(SerializationFeature.INDENT_OUTPUT)
                 .build();
     }
