@@ -16,7 +16,7 @@ import java.util.List;
         description = "Look inside Gemma 2 at layer 12: capture the residual stream with llama.cpp and decompose it with sparse autoencoders.",
         subcommands = {FranceCommand.class, SteerCommand.class, AnalysisCommands.Contrast.class, AnalysisCommands.Crossmap.class,
                 AnalysisCommands.Report.class, InfoCommand.class, CaptureCommand.class, ToyModelCommand.class, ToySaeCommand.class,
-                EncodeCommand.class, NativesCommand.class, AtlasCommand.class, NeuronpediaExportCommand.class, SliceCommand.class,
+                EncodeCommand.class, NativesCommand.class, AtlasCommand.class, NeuronpediaExportCommand.class, SliceCommand.class, QuantImpactCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** This build's version; a test checks it against pom.xml. */
