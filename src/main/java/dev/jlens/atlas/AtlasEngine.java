@@ -78,6 +78,7 @@ public final class AtlasEngine {
             if (s.layer() >= model.nLayer()) throw new IllegalArgumentException("--layer " + s.layer() + ": the model has layers 0.." + (model.nLayer() - 1));
             if (model.vocab().bos() < 0) throw new IllegalArgumentException(job.model() + ": the model has no BOS token; atlas contexts start with BOS");
             List<Sae> saes = new ArrayList<>();
+            Path spool = null;
             try {
                 for (String id : job.saes()) {
                     Sae sae = Sae.load(id);
@@ -85,9 +86,10 @@ public final class AtlasEngine {
                     sae.validateFor(model.nEmbd());
                     checkLayer(sae, id, s.layer());
                 }
-                ContextSource corpus = corpusFor.open(model);
-                long[] counts = countCorpus(corpus, s);
-                long nContexts = counts[0], nTokens = counts[1];
+                // the corpus is read and tokenized once; both passes read the spooled contexts
+                spool = spoolFile();
+                SpooledCorpus corpus = SpooledCorpus.spool(corpusFor.open(model), spool, s);
+                long nContexts = corpus.contexts(), nTokens = corpus.tokens();
                 if (nContexts == 0) throw new IllegalArgumentException("the corpus has no text: " + corpus.describe().get("inputs"));
                 Map<String, Object> identity = identity(job, model, saes, corpus);
                 Path work = job.out().resolve(".atlas-work").resolve(FileHashes.sha256(Json.MAPPER.writeValueAsString(identity)).substring(0, 16));
@@ -134,14 +136,23 @@ public final class AtlasEngine {
                             progress.update("examples", wantedDone, nTokens);
                         }
                     }
-                    List<Path> folders = finish(job, model, saes, totals, windows, identity, corpus.counters(), w.encoderKinds());
+                    List<Path> folders = finish(job, model, saes, totals, windows, identity, corpus.counters(), w.encoderKinds(), w.encoderReasons());
                     deleteTree(work.getParent()); // checkpoints and remembered hashes: a finished run needs neither
                     return new Result(folders, nContexts, nTokens, computed, reused, req.contexts(), w.encoderKinds());
                 }
             } finally {
                 for (Sae sae : saes) sae.close();
+                if (spool != null) Files.deleteIfExists(spool);
             }
         }
+    }
+
+    /**
+     * A fresh temporary file for the spooled contexts of a run ({@link SpooledCorpus}); outside the output folder, so
+     * that a corpus that fails validation leaves nothing there.
+     */
+    public static Path spoolFile() throws IOException {
+        return Files.createTempFile("jlens-atlas-", ".contexts");
     }
 
     static Path codesFile(Path work, int shard) {
@@ -161,19 +172,6 @@ public final class AtlasEngine {
             throw new IllegalArgumentException("SAE " + id + " was trained on " + sae.cfg().hookName() + " (layer " + hook
                     + "), but the atlas captures layer " + layer + ": pass --layer " + hook + " or an SAE of layer " + layer);
         }
-    }
-
-    /** Reads the whole corpus once (tokenizing, validating): [contexts, tokens]. */
-    public static long[] countCorpus(ContextSource corpus, AtlasSettings s) throws IOException {
-        long n = 0, t = 0;
-        try (ContextSource.Pass p = corpus.open()) {
-            for (AtlasContext c = p.next(); c != null; c = p.next()) {
-                if (c.tokens().length > s.contextLength()) throw new IllegalArgumentException("context " + c.id() + " has " + c.tokens().length + " tokens, more than --context " + s.contextLength());
-                n++;
-                t += c.tokens().length;
-            }
-        }
-        return new long[] {n, t};
     }
 
     /** The next shard: up to contextsPerShard contexts (empty at the end). */
@@ -212,7 +210,8 @@ public final class AtlasEngine {
      * the Spark driver, so both write the same bytes.
      */
     public static List<Path> finish(Job job, Model model, List<Sae> saes, List<FeatureStats> totals, WindowRequests.Results windows,
-                                    Map<String, Object> identity, Map<String, Object> counters, List<String> encoders) throws IOException {
+                                    Map<String, Object> identity, Map<String, Object> counters, List<String> encoders,
+                                    List<String> encoderReasons) throws IOException {
         List<Path> folders = job.folders();
         try (GgufFile gguf = GgufFile.open(job.model())) {
             LogitLens lens = new LogitLens(gguf, KernelProvider.best());
@@ -240,6 +239,7 @@ public final class AtlasEngine {
                 meta.put("corpus", identity.get("corpus"));
                 meta.put("corpus_counters", counters);
                 meta.put("encoder", encoders.get(i));
+                meta.put("encoder_reason", encoderReasons.get(i));
                 meta.put("ggml_commit", identity.get("ggml_commit"));
                 meta.put("logit_lens", new LinkedHashMap<>(Map.of("convention", LogitLens.CONVENTION)));
                 Files.createDirectories(folders.get(i));

@@ -7,6 +7,8 @@ import dev.jlens.atlas.corpus.Tokenizer;
 import dev.jlens.llama.Vocab;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -27,9 +29,31 @@ public final class CorpusSource implements ContextSource {
     public CorpusSource(CorpusSpec spec, Tokenizer tokenizer, int bos, Path hashCache) throws IOException {
         this.spec = spec;
         this.files = spec.resolve();
+        for (Path f : files) refuseParquet(f);
         this.tokenizer = tokenizer;
         this.bos = bos;
         this.hashCache = hashCache;
+    }
+
+    /**
+     * The embedded engine reads text, JSONL and their gzip forms; Parquet (by name, or by its "PAR1" magic) is read by
+     * the Spark job only: no lean Parquet reader exists on Maven Central (parquet-java's reader needs Hadoop's
+     * classes and codecs: ~60 MB of jars next to jlens's 4.3 MB of dependencies; docs/atlas.md).
+     */
+    static void refuseParquet(Path f) throws IOException {
+        boolean named = f.getFileName() != null && f.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".parquet");
+        byte[] head = new byte[4];
+        int n = 0;
+        if (!named && Files.isRegularFile(f) && Files.size(f) >= 12) {
+            try (InputStream in = Files.newInputStream(f)) {
+                n = in.readNBytes(head, 0, 4);
+            }
+        }
+        if (named || (n == 4 && Arrays.equals(head, new byte[] {'P', 'A', 'R', '1'}))) {
+            throw new IllegalArgumentException(f + " is a Parquet file, which the embedded engine does not read: run the atlas on Spark "
+                    + "(scripts/jlens-spark atlas ... --spark local[2] reads Parquet with --text-field), or convert it to JSONL first, e.g. "
+                    + "python3 -c \"import pandas as pd; pd.read_parquet('" + f.getFileName() + "').to_json('corpus.jsonl', orient='records', lines=True)\"");
+        }
     }
 
     /** The model's tokenizer without the BOS it may prepend (contexts get their own). */

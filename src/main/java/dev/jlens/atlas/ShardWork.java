@@ -1,9 +1,9 @@
 package dev.jlens.atlas;
 
-import dev.jlens.activations.CaptureSource;
 import dev.jlens.llama.Activations;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
+import dev.jlens.sae.EncoderChoice;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
@@ -26,6 +26,7 @@ public final class ShardWork implements AutoCloseable {
     private final AtlasSettings settings;
     private final Context ctx;
     private final List<SaeEncoder> encoders = new ArrayList<>();
+    private final List<String> reasons = new ArrayList<>();
 
     public ShardWork(Model model, List<Sae> saes, AtlasSettings settings) {
         this.model = model;
@@ -37,7 +38,12 @@ public final class ShardWork implements AutoCloseable {
                 .withSeqMax(Math.min(AtlasSettings.MAX_BATCH_CONTEXTS, nCtx)).withThreads(settings.threads()));
         this.ctx = c;
         try {
-            for (Sae s : saes) encoders.add(SaeEncoders.create(s, settings.encoder()));
+            for (Sae s : saes) {
+                EncoderChoice choice = EncoderChoice.of(s, settings.encoder());
+                SaeEncoder e = SaeEncoders.create(s, settings.encoder());
+                encoders.add(e);
+                reasons.add(choice.reasonFor(e.kind()));
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -49,6 +55,11 @@ public final class ShardWork implements AutoCloseable {
         List<String> k = new ArrayList<>();
         for (SaeEncoder e : encoders) k.add(e.kind());
         return k;
+    }
+
+    /** Why each SAE runs with its encoder ({@link EncoderChoice#reason()}), recorded in atlas.json. */
+    public List<String> encoderReasons() {
+        return List.copyOf(reasons);
     }
 
     /** Stops a running decode from another thread (Ctrl-C); the current call then fails with a cancellation. */
@@ -127,19 +138,23 @@ public final class ShardWork implements AutoCloseable {
      * MAX_BATCH_CONTEXTS contexts each. Depends only on the shard, so both passes and every partitioning agree.
      */
     public static List<List<AtlasContext>> batches(List<AtlasContext> shard, AtlasSettings s) {
-        List<int[]> tokens = new ArrayList<>(shard.size());
-        for (AtlasContext c : shard) {
-            if (c.tokens().length > s.batchTokens()) throw new IllegalArgumentException("context " + c.id() + " has " + c.tokens().length + " tokens, more than --batch-tokens " + s.batchTokens());
-            tokens.add(c.tokens());
-        }
         List<List<AtlasContext>> out = new ArrayList<>();
-        for (CaptureSource.Batch b : CaptureSource.plan(tokens, s.batchTokens(), AtlasSettings.MAX_BATCH_CONTEXTS)) out.add(shard.subList(b.from(), b.to()));
+        for (int i = 0; i < shard.size(); ) {
+            int j = i;
+            long tokens = 0;
+            while (j < shard.size() && j - i < AtlasSettings.MAX_BATCH_CONTEXTS && tokens + shard.get(j).tokens().length <= s.batchTokens()) {
+                tokens += shard.get(j++).tokens().length;
+            }
+            if (j == i) throw new IllegalArgumentException("context " + shard.get(i).id() + " has " + shard.get(i).tokens().length + " tokens, more than --batch-tokens " + s.batchTokens());
+            out.add(shard.subList(i, j));
+            i = j;
+        }
         return out;
     }
 
     private void forEachBatch(List<AtlasContext> shard, java.util.function.Predicate<List<AtlasContext>> wanted, BatchVisitor visitor) {
         checkShard(shard);
-        CaptureSource source = new CaptureSource(ctx, settings.layer());
+        Context.CaptureSpec spec = Context.CaptureSpec.layer(settings.layer());
         for (List<AtlasContext> b : batches(shard, settings)) {
             if (!wanted.test(b)) continue;
             List<int[]> toks = new ArrayList<>(b.size());
@@ -151,7 +166,7 @@ public final class ShardWork implements AutoCloseable {
                 toks.add(t);
                 rowStart[c + 1] = rowStart[c] + t.length;
             }
-            try (Activations a = source.capture(toks, new CaptureSource.Batch(0, toks.size()))) {
+            try (Activations a = ctx.capture(toks, spec)) {
                 if (a.rows() != rowStart[b.size()]) throw new IllegalStateException("captured " + a.rows() + " rows for " + rowStart[b.size()] + " tokens");
                 List<SparseCodes> codes = new ArrayList<>(encoders.size());
                 for (SaeEncoder e : encoders) codes.add(e.encode(a.data(), a.rows()));

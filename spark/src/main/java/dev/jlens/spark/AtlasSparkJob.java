@@ -6,6 +6,7 @@ import dev.jlens.atlas.AtlasSettings;
 import dev.jlens.atlas.ContextSource;
 import dev.jlens.atlas.CorpusSource;
 import dev.jlens.atlas.FeatureStats;
+import dev.jlens.atlas.SpooledCorpus;
 import dev.jlens.atlas.WindowRequests;
 import dev.jlens.atlas.corpus.CorpusSpec;
 import dev.jlens.formats.AtomicFiles;
@@ -13,6 +14,7 @@ import dev.jlens.llama.Model;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
+import dev.jlens.sae.EncoderChoice;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
@@ -146,7 +148,8 @@ public final class AtlasSparkJob {
             if (s.layer() >= model.nLayer()) throw new IllegalArgumentException("--layer " + s.layer() + ": the model has layers 0.." + (model.nLayer() - 1));
             if (model.vocab().bos() < 0) throw new IllegalArgumentException(job.model() + ": the model has no BOS token; atlas contexts start with BOS");
             List<Sae> saes = new ArrayList<>();
-            ContextSource corpus = null;
+            ContextSource source = null;
+            Path spool = null;
             try {
                 for (String id : job.saes()) {
                     Sae sae = Sae.load(id);
@@ -154,9 +157,11 @@ public final class AtlasSparkJob {
                     sae.validateFor(model.nEmbd());
                     AtlasEngine.checkLayer(sae, id, s.layer());
                 }
-                corpus = corpusFor.open(model);
-                long[] counts = AtlasEngine.countCorpus(corpus, s);
-                long nContexts = counts[0], nTokens = counts[1];
+                // the driver reads and tokenizes the corpus once; both passes' waves come from the spooled contexts
+                source = corpusFor.open(model);
+                spool = AtlasEngine.spoolFile();
+                SpooledCorpus corpus = SpooledCorpus.spool(source, spool, s);
+                long nContexts = corpus.contexts(), nTokens = corpus.tokens();
                 if (nContexts == 0) throw new IllegalArgumentException("the corpus has no text: " + corpus.describe().get("inputs"));
                 Map<String, Object> identity = AtlasEngine.identity(job, model, saes, corpus);
                 Path work = job.out().resolve(".atlas-work").resolve(FileHashes.sha256(Json.MAPPER.writeValueAsString(identity)).substring(0, 16));
@@ -169,7 +174,8 @@ public final class AtlasSparkJob {
                 List<FeatureStats> totals = d.scan(corpus, nTokens);
                 WindowRequests req = WindowRequests.of(totals, s);
                 WindowRequests.Results windows = d.windows(corpus, req, nTokens);
-                List<String> encoders = d.encoders != null ? d.encoders : driverEncoders(saes, s);
+                if (d.encoders == null) driverEncoders(d, saes, s);
+                List<String> encoders = d.encoders;
 
                 List<Path> folders = job.folders();
                 for (int i = 0; i < saes.size(); i++) {
@@ -179,15 +185,16 @@ public final class AtlasSparkJob {
                             : saes.size() == 1 ? root : root + "/" + folders.get(i).getFileName();
                     ParquetTables.write(spark, dir, totals.get(i), s);
                 }
-                AtlasEngine.finish(job, model, saes, totals, windows, identity, corpus.counters(), encoders);
+                AtlasEngine.finish(job, model, saes, totals, windows, identity, corpus.counters(), encoders, d.reasons);
                 deleteTree(work);
                 try (Stream<Path> rest = Files.list(work.getParent())) {
                     if (rest.findAny().isEmpty()) Files.delete(work.getParent());
                 }
                 return new AtlasEngine.Result(folders, nContexts, nTokens, d.computed, d.reused, req.contexts(), encoders);
             } finally {
-                if (corpus instanceof SparkCorpus sc) sc.release();
+                if (source instanceof SparkCorpus sc) sc.release();
                 for (Sae sae : saes) sae.close();
+                if (spool != null) Files.deleteIfExists(spool);
             }
         }
     }
@@ -206,6 +213,7 @@ public final class AtlasSparkJob {
         int computed;
         int reused;
         List<String> encoders;
+        List<String> reasons;
 
         Driver(JavaSparkContext jsc, TaskSpec spec, AtlasSettings s, int partitions, int perWave, int[] dSaes, Path work, Progress progress) {
             this.jsc = jsc;
@@ -259,7 +267,7 @@ public final class AtlasSparkJob {
                             if (k < 0 || k >= wave.size() || parts.get(k) != null) throw new IllegalStateException("Spark returned shard " + r.shard() + " unasked or twice");
                             List<FeatureStats> p = r.read();
                             if (p.size() != nSaes) throw new IllegalStateException("shard " + r.shard() + ": statistics of " + p.size() + " SAEs, expected " + nSaes);
-                            agree(r.encoders(), r.shard());
+                            agree(r.encoders(), r.reasons(), r.shard());
                             AtlasEngine.writePartial(checkpoint(r.shard()), r.shard(), wave.get(k), p);
                             parts.set(k, p);
                             computed++;
@@ -300,7 +308,7 @@ public final class AtlasSparkJob {
                                 .mapPartitions(new ShardTasks.Windows(spec, b)).collect());
                         results.sort(Comparator.comparingInt(ShardTasks.WindowResult::shard));
                         for (ShardTasks.WindowResult r : results) {
-                            agree(r.encoders(), r.shard());
+                            agree(r.encoders(), r.reasons(), r.shard());
                             windows.putAll(r.windows());
                         }
                     }
@@ -313,8 +321,11 @@ public final class AtlasSparkJob {
         }
 
         /** Every executor must have encoded with the same kernels: the second pass checks values bit for bit. */
-        void agree(List<String> got, int shard) {
-            if (encoders == null) encoders = List.copyOf(got);
+        void agree(List<String> got, List<String> why, int shard) {
+            if (encoders == null) {
+                encoders = List.copyOf(got);
+                reasons = List.copyOf(why);
+            }
             else if (!encoders.equals(got)) {
                 throw new IllegalStateException("executors chose different SAE encoders: " + encoders + ", and " + got + " for shard " + shard
                         + "; pass --encoder with one of them (vector, ggml or scalar)");
@@ -323,15 +334,18 @@ public final class AtlasSparkJob {
     }
 
     /** When every shard came from checkpoints, no executor reported its encoders: the ones this JVM picks. */
-    private static List<String> driverEncoders(List<Sae> saes, AtlasSettings s) {
-        List<String> l = new ArrayList<>();
+    private static void driverEncoders(Driver d, List<Sae> saes, AtlasSettings s) {
+        List<String> l = new ArrayList<>(), why = new ArrayList<>();
         for (Sae sae : saes) {
+            EncoderChoice c = EncoderChoice.of(sae, s.encoder());
             try (SaeEncoder e = SaeEncoders.create(sae, s.encoder())) {
                 l.add(e.kind());
+                why.add(c.reasonFor(e.kind()));
             }
         }
         LOG.log(System.Logger.Level.INFO, "all shards came from checkpoints; recording the driver's encoders " + l);
-        return l;
+        d.encoders = List.copyOf(l);
+        d.reasons = List.copyOf(why);
     }
 
     /** A path that exists here, made absolute (executors resolve relative paths against their own directory). */

@@ -26,8 +26,8 @@ final class ShardTasks {
     private ShardTasks() {}
 
     /** A shard's first-pass statistics: every SAE's {@link FeatureStats}, serialized in SAE order. */
-    record ScanResult(int shard, byte[] stats, List<String> encoders) implements Serializable {
-        static ScanResult of(int shard, List<FeatureStats> stats, List<String> encoders) {
+    record ScanResult(int shard, byte[] stats, List<String> encoders, List<String> reasons) implements Serializable {
+        static ScanResult of(int shard, List<FeatureStats> stats, List<String> encoders, List<String> reasons) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             try (DataOutputStream out = new DataOutputStream(bytes)) {
                 out.writeInt(stats.size());
@@ -35,7 +35,7 @@ final class ShardTasks {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return new ScanResult(shard, bytes.toByteArray(), List.copyOf(encoders));
+            return new ScanResult(shard, bytes.toByteArray(), List.copyOf(encoders), List.copyOf(reasons));
         }
 
         List<FeatureStats> read() throws IOException {
@@ -50,7 +50,7 @@ final class ShardTasks {
     }
 
     /** A shard's second-pass windows. */
-    record WindowResult(int shard, WindowRequests.Results windows, List<String> encoders) implements Serializable {}
+    record WindowResult(int shard, WindowRequests.Results windows, List<String> encoders, List<String> reasons) implements Serializable {}
 
     /** First pass: {@code ShardWork.scan} per shard. */
     static final class Scan implements FlatMapFunction<Iterator<ShardRecord>, ScanResult> {
@@ -62,7 +62,7 @@ final class ShardTasks {
 
         @Override
         public Iterator<ScanResult> call(Iterator<ShardRecord> shards) {
-            return map(shards, r -> ExecutorResources.withWork(spec, w -> ScanResult.of(r.shard(), w.scan(r.contexts()), w.encoderKinds())));
+            return map(shards, r -> ExecutorResources.withWork(spec, w -> ScanResult.of(r.shard(), w.scan(r.contexts()), w.encoderKinds(), w.encoderReasons())));
         }
     }
 
@@ -79,7 +79,7 @@ final class ShardTasks {
         @Override
         public Iterator<WindowResult> call(Iterator<ShardRecord> shards) {
             WindowRequests req = requests.value();
-            return map(shards, r -> ExecutorResources.withWork(spec, w -> new WindowResult(r.shard(), w.windows(r.contexts(), req), w.encoderKinds())));
+            return map(shards, r -> ExecutorResources.withWork(spec, w -> new WindowResult(r.shard(), w.windows(r.contexts(), req), w.encoderKinds(), w.encoderReasons())));
         }
     }
 
