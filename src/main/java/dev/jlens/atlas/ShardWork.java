@@ -1,5 +1,6 @@
 package dev.jlens.atlas;
 
+import dev.jlens.activations.CaptureSource;
 import dev.jlens.llama.Activations;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
@@ -138,23 +139,19 @@ public final class ShardWork implements AutoCloseable {
      * MAX_BATCH_CONTEXTS contexts each. Depends only on the shard, so both passes and every partitioning agree.
      */
     public static List<List<AtlasContext>> batches(List<AtlasContext> shard, AtlasSettings s) {
-        List<List<AtlasContext>> out = new ArrayList<>();
-        for (int i = 0; i < shard.size(); ) {
-            int j = i;
-            long tokens = 0;
-            while (j < shard.size() && j - i < AtlasSettings.MAX_BATCH_CONTEXTS && tokens + shard.get(j).tokens().length <= s.batchTokens()) {
-                tokens += shard.get(j++).tokens().length;
-            }
-            if (j == i) throw new IllegalArgumentException("context " + shard.get(i).id() + " has " + shard.get(i).tokens().length + " tokens, more than --batch-tokens " + s.batchTokens());
-            out.add(shard.subList(i, j));
-            i = j;
+        List<int[]> tokens = new ArrayList<>(shard.size());
+        for (AtlasContext c : shard) {
+            if (c.tokens().length > s.batchTokens()) throw new IllegalArgumentException("context " + c.id() + " has " + c.tokens().length + " tokens, more than --batch-tokens " + s.batchTokens());
+            tokens.add(c.tokens());
         }
+        List<List<AtlasContext>> out = new ArrayList<>();
+        for (CaptureSource.Batch b : CaptureSource.plan(tokens, s.batchTokens(), AtlasSettings.MAX_BATCH_CONTEXTS)) out.add(shard.subList(b.from(), b.to()));
         return out;
     }
 
     private void forEachBatch(List<AtlasContext> shard, java.util.function.Predicate<List<AtlasContext>> wanted, BatchVisitor visitor) {
         checkShard(shard);
-        Context.CaptureSpec spec = Context.CaptureSpec.layer(settings.layer());
+        CaptureSource source = new CaptureSource(ctx, settings.layer());
         for (List<AtlasContext> b : batches(shard, settings)) {
             if (!wanted.test(b)) continue;
             List<int[]> toks = new ArrayList<>(b.size());
@@ -166,7 +163,7 @@ public final class ShardWork implements AutoCloseable {
                 toks.add(t);
                 rowStart[c + 1] = rowStart[c] + t.length;
             }
-            try (Activations a = ctx.capture(toks, spec)) {
+            try (Activations a = source.capture(toks, new CaptureSource.Batch(0, toks.size()))) {
                 if (a.rows() != rowStart[b.size()]) throw new IllegalStateException("captured " + a.rows() + " rows for " + rowStart[b.size()] + " tokens");
                 List<SparseCodes> codes = new ArrayList<>(encoders.size());
                 for (SaeEncoder e : encoders) codes.add(e.encode(a.data(), a.rows()));
