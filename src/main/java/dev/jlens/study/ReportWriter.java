@@ -24,7 +24,27 @@ public final class ReportWriter {
     public static void write(Path dir, ExperimentResult r, ReportModel.Steering steering) throws IOException {
         ReportModel m = model(r, steering, info -> atlasHref(dir, r.config(), info));
         HtmlReport.write(dir, m);
-        PngFigures.write(dir, m);
+        if (pngFiguresAvailable()) PngFigures.write(dir, m);
+        else System.getLogger(ReportWriter.class.getName()).log(System.Logger.Level.INFO, "heatmap.png and scatter.png not written: "
+                + "JFreeChart (an optional dependency of the library) or java.desktop is not available; report.html has the same figures");
+    }
+
+    /**
+     * Whether the PNG figures can be drawn: JFreeChart and java.desktop are optional (module-info {@code requires static},
+     * optional in the POM), so a library user may run without them. Checked before PngFigures loads, since that class
+     * links against both.
+     */
+    static boolean pngFiguresAvailable() {
+        Module self = ReportWriter.class.getModule();
+        for (String name : new String[] {"org.jfree.chart.JFreeChart", "java.awt.Color"}) {
+            try {
+                Class<?> c = Class.forName(name, false, ReportWriter.class.getClassLoader());
+                if (self.isNamed() && !self.canRead(c.getModule())) return false;
+            } catch (ClassNotFoundException | LinkageError e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static ReportModel model(ExperimentResult r, ReportModel.Steering steering) {

@@ -31,7 +31,7 @@ class PackagedJarExampleIT {
         Path build = Path.of(System.getProperty("jlens.build.dir"));
         Path jar;
         try (Stream<Path> s = Files.list(build)) {
-            jar = s.filter(p -> p.getFileName().toString().matches("jlens-.*\\.jar")).findFirst().orElseThrow(() -> new AssertionError("no packaged jar in " + build));
+            jar = s.filter(p -> p.getFileName().toString().matches("jlens-[0-9][0-9.]*(-SNAPSHOT)?\\.jar")).findFirst().orElseThrow(() -> new AssertionError("no packaged jar in " + build));
         }
         // the jar's natives folder holds exactly the files its list names, plus the list
         try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(jar.toFile())) {

@@ -38,7 +38,7 @@ class PackagedJarUsabilityIT {
 
     private static Path jar() throws Exception {
         try (Stream<Path> s = Files.list(build())) {
-            return s.filter(p -> p.getFileName().toString().matches("jlens-[0-9].*\\.jar")).findFirst()
+            return s.filter(p -> p.getFileName().toString().matches("jlens-[0-9][0-9.]*(-SNAPSHOT)?\\.jar")).findFirst()
                     .orElseThrow(() -> new AssertionError("no packaged jar in " + build()));
         }
     }
