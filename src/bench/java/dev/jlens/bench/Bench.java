@@ -1,11 +1,9 @@
 package dev.jlens.bench;
 
-import dev.jlens.analysis.CrossResolutionMap;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.llama.Activations;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
-import dev.jlens.study.Aggregator;
 import dev.jlens.study.ConceptExperiment;
 import dev.jlens.study.ExperimentConfig;
 import dev.jlens.util.Json;
@@ -375,9 +373,8 @@ public final class Bench {
         int nT = writePrompts("france", limit, repeat, target), nC = writePrompts("neutral", limit, repeat, control);
         Path cache = work.resolve("cache");
         deleteTree(cache); // a fresh cache: the capture must really run
-        ExperimentConfig cfg = new ExperimentConfig(model, coarse, fine, target, control, 12, Aggregator.Mode.parse("max"),
-                new CrossResolutionMap.Thresholds(0.3, 0.5, 3), 10, 100, 0.5, permutations, 1234, "auto", work.resolve("run"), cache,
-                2048, 64, threads);
+        ExperimentConfig cfg = new ExperimentConfig(model, coarse, fine, work.resolve("run"), dev.jlens.api.Experiment.Settings.builder()
+                .targetPrompts(target).controlPrompts(control).permutations(permutations).threads(threads).cacheDir(cache).build());
         long t0 = System.nanoTime();
         ConceptExperiment.Outcome o = ConceptExperiment.run(cfg, Progress.NONE);
         double total = (System.nanoTime() - t0) / 1e9;

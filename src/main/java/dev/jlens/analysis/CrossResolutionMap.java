@@ -1,5 +1,9 @@
 package dev.jlens.analysis;
 
+import dev.jlens.api.Classification;
+import dev.jlens.api.Decision;
+import dev.jlens.api.Verdict;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,15 +22,12 @@ import java.util.Objects;
  *
  * <p>Verdict: GO when at least one anchor has &ge; {@code minSubFeatures} matches (the coarse feature splits
  * into several fine sub-features); the deciding anchor is the one with most matches (ties: first in the
- * given anchor order). Zero-variance activations give correlation 0 and zero-norm decoder rows give cosine
+ * given anchor order; the {@link Verdict}, {@link Decision} and {@link Classification} are the API's, shared with
+ * results.json and the report). Zero-variance activations give correlation 0 and zero-norm decoder rows give cosine
  * 0, so neither can produce a match or a NaN.
  */
 public final class CrossResolutionMap {
     private CrossResolutionMap() {}
-
-    public enum Classification { MATCH, CO_OCCURRING, GEOMETRIC_ONLY, UNRELATED }
-
-    public enum Decision { GO, NO_GO }
 
     /** Match thresholds; the defaults are cosine 0.3, correlation 0.5, 3 sub-features. */
     public record Thresholds(double minCosine, double minCorrelation, int minSubFeatures) {
@@ -64,19 +65,6 @@ public final class CrossResolutionMap {
      * @param strongest the MATCH pair with the largest correlation x cosine, or null when the anchor has no match
      */
     public record AnchorSummary(int anchor, int matches, int coOccurring, int geometricOnly, Pair strongest) {}
-
-    /**
-     * @param anchor the anchor that decided the verdict (the one with most matches), -1 when there are no anchors
-     * @param matches that anchor's match count
-     * @param required matches needed for GO
-     * @param reason one sentence a person can read in a report
-     */
-    public record Verdict(Decision decision, int anchor, int matches, int required, String reason) {
-        public Verdict {
-            Objects.requireNonNull(decision, "decision");
-            Objects.requireNonNull(reason, "reason");
-        }
-    }
 
     public record Result(Thresholds thresholds, List<Pair> pairs, List<AnchorSummary> anchors, Verdict verdict) {
         public Result {

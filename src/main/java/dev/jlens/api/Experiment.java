@@ -1,7 +1,6 @@
 package dev.jlens.api;
 
 import dev.jlens.analysis.CrossResolutionMap;
-import dev.jlens.study.Aggregator;
 import dev.jlens.activations.CaptureFolders;
 import dev.jlens.study.ConceptExperiment;
 import dev.jlens.study.ExperimentConfig;
@@ -52,7 +51,8 @@ public final class Experiment {
 
         /** {@code max}, {@code mean} or {@code last}, any case; anything else throws IllegalArgumentException. */
         public static Aggregate parse(String s) {
-            return valueOf(Aggregator.Mode.parse(s).name());
+            for (Aggregate a : values()) if (a.name().equalsIgnoreCase(s == null ? "" : s.strip())) return a;
+            throw new IllegalArgumentException("unknown aggregate '" + s + "': expected max, mean or last");
         }
     }
 
@@ -73,7 +73,7 @@ public final class Experiment {
      * @param minSubFeatures  fine matches the best anchor needs for GO, >= 1
      * @param permutations    label permutations per feature for the permutation check of the p-values, >= 1
      * @param seed            seed of the permutations
-     * @param encoder         SAE encoder: {@code auto}, {@code vector}, {@code ggml}, {@code ggml-gpu} or {@code scalar}
+     * @param encoder         SAE encoder (see {@link EncoderKind})
      * @param contextTokens   context size in tokens = the most tokens per capture batch, >= 16; longer prompts are rejected
      * @param promptsPerBatch the most prompts per capture batch, in [1, 256]
      * @param threads         CPU threads for capture and encode, >= 1
@@ -86,17 +86,24 @@ public final class Experiment {
      */
     public record Settings(Path targetPrompts, Path controlPrompts, int layer, Aggregate aggregate, int anchors, int fineCandidates,
                            double minActivation, double minCosine, double minCorrelation, int minSubFeatures, int permutations,
-                           long seed, String encoder, int contextTokens, int promptsPerBatch, int threads, boolean gpuCapture,
+                           long seed, EncoderKind encoder, int contextTokens, int promptsPerBatch, int threads, boolean gpuCapture,
                            boolean fastKv, Path cacheDir) {
-        /** Validates the settings with the experiment's own rules. */
+        /** Validates the settings (IllegalArgumentException or NullPointerException naming the bad value). */
         public Settings {
             Objects.requireNonNull(aggregate, "aggregate");
             Objects.requireNonNull(encoder, "encoder");
             Objects.requireNonNull(cacheDir, "cacheDir");
-            // the experiment's own checks, on placeholder model, SAEs and output folder
-            config(Path.of("."), "-", "-", Path.of("."), targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates,
-                    minActivation, minCosine, minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens,
-                    promptsPerBatch, threads, gpuCapture, fastKv, cacheDir);
+            if (layer < 0) throw new IllegalArgumentException("layer must be >= 0, got " + layer);
+            if (anchors < 1) throw new IllegalArgumentException("anchors must be >= 1, got " + anchors);
+            if (fineCandidates < 1) throw new IllegalArgumentException("fineCandidates must be >= 1, got " + fineCandidates);
+            if (!(minActivation >= 0)) throw new IllegalArgumentException("minActivation must be >= 0, got " + minActivation);
+            new CrossResolutionMap.Thresholds(minCosine, minCorrelation, minSubFeatures); // its own range checks
+            if (permutations < 1) throw new IllegalArgumentException("permutations must be >= 1, got " + permutations);
+            if (contextTokens < 16) throw new IllegalArgumentException("context must be >= 16 tokens, got " + contextTokens);
+            if (promptsPerBatch < 1 || promptsPerBatch > 256) {
+                throw new IllegalArgumentException("prompts per batch must be in [1, 256], got " + promptsPerBatch);
+            }
+            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
 
         /**
@@ -106,7 +113,7 @@ public final class Experiment {
          * {@code runs/cache} (relative to the working directory).
          */
         public static Settings defaults() {
-            return new Settings(null, null, 12, Aggregate.MAX, 10, 100, 0.5, 0.3, 0.5, 3, 1000, 1234, "auto", 2048, 64,
+            return new Settings(null, null, 12, Aggregate.MAX, 10, 100, 0.5, 0.3, 0.5, 3, 1000, 1234, EncoderKind.AUTO, 2048, 64,
                     Runtime.getRuntime().availableProcessors(), false, false, Path.of("runs", "cache"));
         }
 
@@ -118,19 +125,7 @@ public final class Experiment {
         public Builder toBuilder() { return new Builder(this); }
 
         ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir) {
-            return config(model, coarseSae, fineSae, outDir, targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates,
-                    minActivation, minCosine, minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens, promptsPerBatch,
-                    threads, gpuCapture, fastKv, cacheDir);
-        }
-
-        private static ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir, Path targetPrompts,
-                                               Path controlPrompts, int layer, Aggregate aggregate, int anchors, int fineCandidates,
-                                               double minActivation, double minCosine, double minCorrelation, int minSubFeatures,
-                                               int permutations, long seed, String encoder, int contextTokens, int promptsPerBatch,
-                                               int threads, boolean gpuCapture, boolean fastKv, Path cacheDir) {
-            return new ExperimentConfig(model, coarseSae, fineSae, targetPrompts, controlPrompts, layer, Aggregator.Mode.valueOf(aggregate.name()),
-                    new CrossResolutionMap.Thresholds(minCosine, minCorrelation, minSubFeatures), anchors, fineCandidates, minActivation,
-                    permutations, seed, encoder, outDir, cacheDir, contextTokens, promptsPerBatch, threads, gpuCapture, fastKv);
+            return new ExperimentConfig(model, coarseSae, fineSae, outDir, this);
         }
 
         /**
@@ -143,7 +138,7 @@ public final class Experiment {
             private Aggregate aggregate;
             private double minActivation, minCosine, minCorrelation;
             private long seed;
-            private String encoder;
+            private EncoderKind encoder;
             private boolean gpuCapture, fastKv;
 
             private Builder(Settings s) {
@@ -179,7 +174,7 @@ public final class Experiment {
             /** Sets {@link Settings#seed()}. */
             public Builder seed(long s) { seed = s; return this; }
             /** Sets {@link Settings#encoder()}. */
-            public Builder encoder(String e) { encoder = e; return this; }
+            public Builder encoder(EncoderKind e) { encoder = e; return this; }
             /** Sets {@link Settings#contextTokens()}. */
             public Builder contextTokens(int n) { contextTokens = n; return this; }
             /** Sets {@link Settings#promptsPerBatch()}. */
@@ -203,21 +198,6 @@ public final class Experiment {
     }
 
     /**
-     * The GO/NO-GO verdict: GO when the best anchor has at least {@code required} fine features above both the cosine
-     * and the correlation thresholds.
-     *
-     * @param decision {@code GO} or {@code NO_GO} (as written in results.json)
-     * @param anchor   the coarse feature the verdict is about, -1 when no feature reached the minimum activation
-     * @param matches  its matching fine features
-     * @param required the matches GO needs
-     * @param reason   one sentence saying why, with the numbers
-     */
-    public record Verdict(String decision, int anchor, int matches, int required, String reason) {
-        /** Whether the decision is GO. */
-        public boolean go() { return "GO".equals(decision); }
-    }
-
-    /**
      * What an experiment found: the content of its {@code results.json}, deterministic for a given configuration (no
      * timings or dates). Immutable, on the heap; safe to share between threads.
      */
@@ -232,10 +212,7 @@ public final class Experiment {
         }
 
         /** The GO/NO-GO verdict. */
-        public Verdict verdict() {
-            var v = r.verdict();
-            return new Verdict(v.decision(), v.anchor(), v.matches(), v.required(), v.reason());
-        }
+        public Verdict verdict() { return r.verdict(); }
 
         /** The model file the activations came from, as recorded (a path on the machine that ran the capture). */
         public Path model() { return Path.of(r.config().model()); }
@@ -312,30 +289,6 @@ public final class Experiment {
     }
 
     /**
-     * One feature's contrast statistics, target vs control prompts, on per-prompt aggregates (zeros included).
-     *
-     * @param feature          feature index in its SAE
-     * @param meanTarget       mean activation over the target prompts
-     * @param meanControl      mean activation over the control prompts
-     * @param fireRateTarget   fraction of target prompts with activation {@code > 0}
-     * @param fireRateControl  fraction of control prompts with activation {@code > 0}
-     * @param selectivity      meanTarget / (meanTarget + meanControl), in [0, 1]; 0 when both means are 0
-     * @param auroc            Mann-Whitney U / (n_target * n_control), ties counted 1/2
-     * @param pValue           two-sided Mann-Whitney U p-value (exact without ties in small samples, tie-corrected normal
-     *                         approximation otherwise; as scipy.stats.mannwhitneyu computes it)
-     * @param qValue           Benjamini-Hochberg adjusted {@code pValue} over all active features of the SAE
-     * @param effectSize       Cohen's d: (meanTarget - meanControl) / pooled standard deviation
-     * @param permutationPValue the check: two-sided permutation p-value of the difference of means,
-     *                         (count + 1) / (permutations + 1), never below 1 / (permutations + 1)
-     * @param likelyFacet      the target facet it fires for when one dominates ({@code mixed} or {@code none} otherwise);
-     *                         null when the target prompts carry no facets
-     * @param neuronpediaUrl   the feature's Neuronpedia page, or null when the SAE has no neuronpedia_id
-     */
-    public record FeatureStats(int feature, double meanTarget, double meanControl, double fireRateTarget, double fireRateControl,
-                               double selectivity, double auroc, double pValue, double qValue, double effectSize,
-                               double permutationPValue, String likelyFacet, String neuronpediaUrl) {}
-
-    /**
      * The contrast stage of one SAE.
      *
      * @param activeFeatures    features active on at least one prompt
@@ -388,7 +341,7 @@ public final class Experiment {
         Objects.requireNonNull(settings, "settings");
         ExperimentConfig cfg = settings.config(captures.targetDir(), sae, sae, outDir);
         var r = ConceptExperiment.contrastOnly(cfg, open(captures, cfg), sae, Bridge.progress(progress));
-        return new Contrast(r.activeFeatures(), r.activations(), stats(r.topBySelectivity()), stats(r.topByEffectSize()),
+        return new Contrast(r.activeFeatures(), r.activations(), r.topBySelectivity(), r.topByEffectSize(),
                 outDir.resolve("contrast.json"), outDir.resolve("features.csv"));
     }
 
@@ -412,11 +365,4 @@ public final class Experiment {
         return new Outcome(new Results(o.result()), o.outDir(), o.outDir().resolve("report.html"), o.outDir().resolve("results.json"),
                 o.stageSeconds(), o.shardsComputed());
     }
-
-    private static List<FeatureStats> stats(List<ExperimentResult.Feature> fs) {
-        return fs.stream().map(f -> new FeatureStats(f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(),
-                f.selectivity(), f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.likelyFacet(),
-                f.neuronpediaUrl())).toList();
-    }
-
 }

@@ -153,9 +153,7 @@ public final class SteeringStudy {
     /**
      * What a comparison produced.
      *
-     * @param decision       {@code MULTI_RESOLUTION_BETTER} or {@code NOT_SHOWN}
-     * @param strength       the strength the sentence is about
-     * @param sentence       the verdict in one sentence, with the numbers and intervals
+     * @param verdict        the verdict, as steering.json records it
      * @param anchor         the coarse feature steered
      * @param targetFine     the fine feature steered in {@code fine} and {@code coarse+fine}
      * @param targetFacet    that feature's facet
@@ -164,8 +162,17 @@ public final class SteeringStudy {
      * @param steeringJson   {@code steering.json} in it
      * @param generationsCsv {@code generations.csv} in it
      */
-    public record Outcome(String decision, double strength, String sentence, int anchor, int targetFine, String targetFacet, Path outDir,
-                          Path report, Path steeringJson, Path generationsCsv) {}
+    public record Outcome(SteeringVerdict verdict, int anchor, int targetFine, String targetFacet, Path outDir,
+                          Path report, Path steeringJson, Path generationsCsv) {
+        /** The verdict's decision. */
+        public SteeringVerdict.Decision decision() { return verdict.decision(); }
+
+        /** The strength the verdict is about. */
+        public double strength() { return verdict.strength(); }
+
+        /** The verdict in one sentence. */
+        public String sentence() { return verdict.sentence(); }
+    }
 
     /**
      * Runs the comparison for an experiment's results: its model, SAEs and layer, its verdict's anchor and the fine
@@ -184,14 +191,14 @@ public final class SteeringStudy {
         SteeringPlan plan = SteeringPlan.fromResults(r);
         if (settings.targetFine() != null) plan = plan.withTarget(settings.targetFine());
         SteeringConfig cfg = new SteeringConfig(Path.of(r.config().model()), r.config().coarseSae().id(), r.config().fineSae().id(),
-                r.config().layer(), plan, SteeringConfig.Mode.valueOf(settings.mode().name()), settings.prompts(), settings.seeds(),
+                r.config().layer(), plan, settings.mode(), settings.prompts(), settings.seeds(),
                 settings.strengths(), settings.maxTokens(), settings.temperature(), settings.topK(), settings.topP(),
                 settings.bootstrapResamples(), settings.seed(), settings.fluencyTolerance(), settings.examplesPerCondition(), outDir,
                 settings.contextTokens(), settings.threads(), r);
         SteeringExperiment.Outcome s = SteeringExperiment.run(cfg, Bridge.progress(progress));
         var v = s.result().verdict();
         SteeringPlan p = s.result().plan();
-        return new Outcome(v.decision(), v.strength(), v.sentence(), p.anchor(), p.targetFine(), p.targetFacet(), outDir,
+        return new Outcome(v, p.anchor(), p.targetFine(), p.targetFacet(), outDir,
                 outDir.resolve("report.html"), outDir.resolve("steering.json"), outDir.resolve("generations.csv"));
     }
 }

@@ -1,5 +1,11 @@
 package dev.jlens.report;
 
+import dev.jlens.api.Decision;
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+import dev.jlens.api.FeatureStats.TopPrompt;
+import dev.jlens.api.Verdict;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,12 +15,9 @@ import dev.jlens.report.ReportModel.AnchorSummary;
 import dev.jlens.report.ReportModel.CloudPoint;
 import dev.jlens.report.ReportModel.CosineMatrix;
 import dev.jlens.report.ReportModel.Curve;
-import dev.jlens.report.ReportModel.Feature;
 import dev.jlens.report.ReportModel.Generation;
 import dev.jlens.report.ReportModel.Link;
 import dev.jlens.report.ReportModel.Sae;
-import dev.jlens.report.ReportModel.ScatterPoint;
-import dev.jlens.report.ReportModel.TopPrompt;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -115,10 +118,10 @@ public final class HtmlReport {
     // --- HTML sections ------------------------------------------------------------------------------
 
     private static void verdict(StringBuilder h, ReportModel m) {
-        ReportModel.Verdict v = m.verdict();
-        String cls = v.decision() == ReportModel.Decision.GO ? "go" : "no_go";
+        Verdict v = m.verdict();
+        String cls = v.decision() == Decision.GO ? "go" : "no_go";
         h.append("<div class=\"verdict ").append(cls).append("\" id=\"verdict\">")
-                .append("<div class=\"decision\">").append(v.decision() == ReportModel.Decision.GO ? "GO" : "NO-GO").append("</div>")
+                .append("<div class=\"decision\">").append(v.decision() == Decision.GO ? "GO" : "NO-GO").append("</div>")
                 .append("<div><div class=\"reason\">").append(esc(v.reason())).append("</div>")
                 .append("<div class=\"facts\">deciding anchor: ").append(v.anchor() < 0 ? "none" : String.valueOf(v.anchor()))
                 .append(" &middot; matching fine features: ").append(v.matches())
@@ -153,7 +156,7 @@ public final class HtmlReport {
         Sae coarse = m.sae(ReportModel.Resolution.COARSE);
         Sae fine = m.sae(ReportModel.Resolution.FINE);
         for (AnchorSummary a : m.anchors()) {
-            ScatterPoint s = a.strongest();
+            FeaturePair s = a.strongest();
             h.append("<tr><td>").append(featureRef(coarse, a.anchor())).append("</td><td class=\"num\">").append(a.matches())
                     .append("</td><td>").append(s == null ? "&mdash;" : featureRef(fine, s.fine()))
                     .append("</td><td class=\"num\">").append(s == null ? "" : num(s.correlation()))
@@ -203,8 +206,8 @@ public final class HtmlReport {
                 + "<th class=\"num\">mean target</th><th class=\"num\">mean control</th><th class=\"num\">fire rate target</th>"
                 + "<th class=\"num\">fire rate control</th><th class=\"num\">AUROC</th><th class=\"num\">q-value</th>"
                 + "<th class=\"num\">effect size (d)</th></tr>\n");
-        for (Feature f : sae.topFeatures()) {
-            h.append("<tr><td>").append(featureRef(sae, f.index())).append("</td><td>").append(esc(f.likelyFacet()))
+        for (FeatureStats f : sae.topFeatures()) {
+            h.append("<tr><td>").append(featureRef(sae, f.feature())).append("</td><td>").append(esc(facet(f)))
                     .append("</td>");
             cell(h, num(f.selectivity()));
             cell(h, num(f.meanTarget()));
@@ -252,9 +255,9 @@ public final class HtmlReport {
         h.append("<section><h2>Top-activating prompts</h2>\n");
         for (Sae sae : m.saes()) {
             h.append("<h3>").append(esc(sae.name())).append("</h3>\n<div class=\"prompts\">\n");
-            for (Feature f : sae.topFeatures()) {
-                h.append("<div class=\"feature\"><b>feature ").append(featureRef(sae, f.index())).append("</b> <span class=\"muted\">")
-                        .append(esc(f.likelyFacet())).append("</span>\n");
+            for (FeatureStats f : sae.topFeatures()) {
+                h.append("<div class=\"feature\"><b>feature ").append(featureRef(sae, f.feature())).append("</b> <span class=\"muted\">")
+                        .append(esc(facet(f))).append("</span>\n");
                 if (f.topPrompts().isEmpty()) {
                     h.append("<div class=\"muted\">no prompt activates this feature</div>");
                 } else {
@@ -314,9 +317,9 @@ public final class HtmlReport {
                 go.put("significant", g.significant()).put("confirmed", g.confirmed());
             }
             ArrayNode feats = o.putArray("features");
-            for (Feature f : s.topFeatures()) {
+            for (FeatureStats f : s.topFeatures()) {
                 ObjectNode fo = feats.addObject();
-                fo.put("index", f.index());
+                fo.put("index", f.feature());
                 num(fo, "selectivity", f.selectivity(), nonFinite);
                 num(fo, "meanTarget", f.meanTarget(), nonFinite);
                 num(fo, "meanControl", f.meanControl(), nonFinite);
@@ -325,9 +328,9 @@ public final class HtmlReport {
                 num(fo, "auroc", f.auroc(), nonFinite);
                 num(fo, "qValue", f.qValue(), nonFinite);
                 num(fo, "effectSize", f.effectSize(), nonFinite);
-                fo.put("likelyFacet", f.likelyFacet());
-                fo.put("neuronpediaUrl", s.neuronpediaUrl(f.index()));
-                fo.put("atlasUrl", s.atlasUrl(f.index()));
+                fo.put("likelyFacet", facet(f));
+                fo.put("neuronpediaUrl", s.neuronpediaUrl(f.feature()));
+                fo.put("atlasUrl", s.atlasUrl(f.feature()));
                 ArrayNode tp = fo.putArray("topPrompts");
                 for (TopPrompt p : f.topPrompts()) num(tp.addObject().put("text", p.text()), "value", p.value(), nonFinite);
             }
@@ -358,7 +361,7 @@ public final class HtmlReport {
             num(o, "targetCorrelation", r.targetCorrelation(), nonFinite);
         }
         ArrayNode sc = root.putArray("scatter");
-        for (ScatterPoint p : m.scatter()) scatterPoint(sc.addObject(), p, nonFinite);
+        for (FeaturePair p : m.scatter()) scatterPoint(sc.addObject(), p, nonFinite);
         ArrayNode anchors = root.putArray("anchors");
         for (AnchorSummary a : m.anchors()) {
             ObjectNode o = anchors.addObject().put("anchor", a.anchor()).put("matches", a.matches());
@@ -376,7 +379,7 @@ public final class HtmlReport {
         ArrayNode links = cloud.putArray("links");
         for (Link l : m.cloud().links()) links.addObject().put("anchor", l.anchor()).put("fine", l.fine());
         cloud.set("explainedVarianceRatio", numbers(m.cloud().explainedVarianceRatio(), nonFinite));
-        ReportModel.Verdict v = m.verdict();
+        Verdict v = m.verdict();
         root.putObject("verdict").put("decision", v.decision().name()).put("anchor", v.anchor()).put("matches", v.matches())
                 .put("required", v.required()).put("reason", v.reason());
         if (m.steering() == null) {
@@ -414,7 +417,12 @@ public final class HtmlReport {
         }
     }
 
-    private static void scatterPoint(ObjectNode o, ScatterPoint p, int[] nonFinite) {
+    /** The feature's likely facet as the report shows it: {@code none} when the target prompts carry no facets. */
+    static String facet(FeatureStats f) {
+        return f.likelyFacet() == null ? "none" : f.likelyFacet();
+    }
+
+    private static void scatterPoint(ObjectNode o, FeaturePair p, int[] nonFinite) {
         o.put("anchor", p.anchor()).put("fine", p.fine());
         num(o, "correlation", p.correlation(), nonFinite);
         num(o, "cosine", p.cosine(), nonFinite);

@@ -1,9 +1,10 @@
 package dev.jlens.report;
 
+import dev.jlens.api.Classification;
+import dev.jlens.api.FeaturePair;
+
 import dev.jlens.formats.AtomicFiles;
-import dev.jlens.report.ReportModel.Classification;
 import dev.jlens.report.ReportModel.CosineMatrix;
-import dev.jlens.report.ReportModel.ScatterPoint;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYBoxAnnotation;
@@ -128,7 +129,7 @@ public final class PngFigures {
         for (Classification c : Classification.values()) series.put(c, new XYSeries(label(c), false, true));
         double lo = Math.min(0, Math.min(t.minCorrelation(), t.minCosine())), hi = 1;
         int skipped = 0;
-        for (ScatterPoint p : model.scatter()) {
+        for (FeaturePair p : model.scatter()) {
             if (!Double.isFinite(p.correlation()) || !Double.isFinite(p.cosine())) { skipped++; continue; }
             series.get(p.classification()).add(p.correlation(), p.cosine());
             lo = Math.min(lo, Math.min(p.correlation(), p.cosine()));

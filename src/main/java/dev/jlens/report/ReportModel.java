@@ -1,5 +1,9 @@
 package dev.jlens.report;
 
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+import dev.jlens.api.Verdict;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -10,7 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * Everything the France-feature report shows, as plain values: the report neither knows nor cares how
- * the numbers were computed. Measured values (means, rates, correlations, coordinates...) may be NaN or
+ * the numbers were computed. Features, pairs and the verdict are the API's records ({@link FeatureStats},
+ * {@link FeaturePair}, {@link Verdict}), the same objects results.json holds; the rest is the report's layout.
+ * Measured values (means, rates, correlations, coordinates...) may be NaN or
  * infinite; the renderers show them as "n/a" and write them to JSON as null. Structure (indices, sizes,
  * references between sections) is validated here so a renderer never meets an inconsistent model.
  *
@@ -25,12 +31,12 @@ import java.util.regex.Pattern;
  * @param facetSplit per anchor, fine features that fire on a subset of the target prompts (beside the verdict's rule);
  *                   empty when none was found or computed
  */
-public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, List<ScatterPoint> scatter,
+public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, List<FeaturePair> scatter,
                           List<AnchorSummary> anchors, PointCloud cloud, Verdict verdict, Steering steering,
                           List<FacetSplitRow> facetSplit) {
 
     /** A report without a facet split. */
-    public ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, List<ScatterPoint> scatter, List<AnchorSummary> anchors,
+    public ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, List<FeaturePair> scatter, List<AnchorSummary> anchors,
                        PointCloud cloud, Verdict verdict, Steering steering) {
         this(config, saes, cosine, scatter, anchors, cloud, verdict, steering, List.of());
     }
@@ -52,7 +58,7 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
         for (int a : cosine.anchors()) anchorIds.add(a);
         Set<Integer> fineIds = new HashSet<>();
         for (int f : cosine.fines()) fineIds.add(f);
-        for (ScatterPoint p : scatter) {
+        for (FeaturePair p : scatter) {
             if (!anchorIds.contains(p.anchor()) || !fineIds.contains(p.fine())) {
                 throw new IllegalArgumentException("scatter point (" + p.anchor() + ", " + p.fine()
                         + ") is not a cell of the cosine matrix");
@@ -89,6 +95,9 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
         }
     }
 
+    /** The most top prompts a feature of a table shows. */
+    public static final int MAX_TOP_PROMPTS = 5;
+
     /** The SAE of the given resolution that comes first, or null. */
     public Sae sae(Resolution resolution) {
         for (Sae s : saes) if (s.resolution() == resolution) return s;
@@ -100,11 +109,6 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
 
         public String label() { return name().toLowerCase(java.util.Locale.ROOT); }
     }
-
-    /** How a (anchor, fine) pair relates; mirrors the analysis' classification by name. */
-    public enum Classification { MATCH, CO_OCCURRING, GEOMETRIC_ONLY, UNRELATED }
-
-    public enum Decision { GO, NO_GO }
 
     /** Match thresholds: a pair matches when cosine &gt; minCosine and correlation &gt; minCorrelation. */
     public record Thresholds(double minCosine, double minCorrelation, int minSubFeatures) {
@@ -143,7 +147,7 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
      * @param significance how low the table's q-values could go, and the permutation check; null when not known
      * @param atlasHref the relative URL of this SAE's atlas.html (from jlens atlas), or null when there is none
      */
-    public record Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures,
+    public record Sae(String name, Resolution resolution, int width, String neuronpediaId, List<FeatureStats> topFeatures,
                       Significance significance, String atlasHref) {
         // the id becomes a URL path: segments of safe characters, none starting with a dot (no ".."), so it
         // can only name a page under neuronpedia.org
@@ -158,20 +162,24 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
                         + "' is not of the form model/sae-set (segments of letters, digits, . _ - not starting with a dot, separated by /)");
             }
             topFeatures = copy("topFeatures", topFeatures);
-            for (Feature f : topFeatures) {
-                if (f.index() >= width) {
-                    throw new IllegalArgumentException("SAE " + name + ": feature " + f.index() + " >= width " + width);
+            for (FeatureStats f : topFeatures) {
+                if (f.feature() >= width) {
+                    throw new IllegalArgumentException("SAE " + name + ": feature " + f.feature() + " >= width " + width);
+                }
+                if (f.topPrompts().size() > MAX_TOP_PROMPTS) {
+                    throw new IllegalArgumentException("feature " + f.feature() + ": " + f.topPrompts().size()
+                            + " top prompts, at most " + MAX_TOP_PROMPTS);
                 }
             }
         }
 
         /** An SAE table without significance information. */
-        public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures) {
+        public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<FeatureStats> topFeatures) {
             this(name, resolution, width, neuronpediaId, topFeatures, null, null);
         }
 
         /** An SAE table without an atlas of its own. */
-        public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<Feature> topFeatures, Significance significance) {
+        public Sae(String name, Resolution resolution, int width, String neuronpediaId, List<FeatureStats> topFeatures, Significance significance) {
             this(name, resolution, width, neuronpediaId, topFeatures, significance, null);
         }
 
@@ -217,28 +225,6 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
 
         /** The smallest q the permutation test alone could give a lone feature: min(1, m / (permutations + 1)). */
         public double permutationSmallestQ() { return Math.min(1.0, tested * permutationSmallestP); }
-    }
-
-    /** One row of a top-feature table; statistics as defined by the analysis (FeatureContrast). */
-    public record Feature(int index, double selectivity, double meanTarget, double meanControl, double fireRateTarget,
-                          double fireRateControl, double auroc, double qValue, double effectSize, String likelyFacet,
-                          List<TopPrompt> topPrompts) {
-        public static final int MAX_TOP_PROMPTS = 5;
-
-        public Feature {
-            if (index < 0) throw new IllegalArgumentException("feature index must be >= 0, got " + index);
-            Objects.requireNonNull(likelyFacet, "likelyFacet");
-            topPrompts = copy("topPrompts", topPrompts);
-            if (topPrompts.size() > MAX_TOP_PROMPTS) {
-                throw new IllegalArgumentException("feature " + index + ": " + topPrompts.size()
-                        + " top prompts, at most " + MAX_TOP_PROMPTS);
-            }
-        }
-    }
-
-    /** A prompt (untrusted text) and the feature's activation on it. */
-    public record TopPrompt(String text, double value) {
-        public TopPrompt { Objects.requireNonNull(text, "text"); }
     }
 
     /**
@@ -293,12 +279,8 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
         }
     }
 
-    public record ScatterPoint(int anchor, int fine, double correlation, double cosine, Classification classification) {
-        public ScatterPoint { Objects.requireNonNull(classification, "classification"); }
-    }
-
     /** @param strongest the anchor's strongest matching pair, or null when it has no match */
-    public record AnchorSummary(int anchor, int matches, ScatterPoint strongest) {
+    public record AnchorSummary(int anchor, int matches, FeaturePair strongest) {
         public AnchorSummary {
             if (matches < 0) throw new IllegalArgumentException("anchor " + anchor + ": matches must be >= 0, got " + matches);
             if (strongest != null && strongest.anchor() != anchor) {
@@ -361,20 +343,6 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
         }
 
         @Override public int hashCode() { return Objects.hash(points, links, Arrays.hashCode(explainedVarianceRatio)); }
-    }
-
-    /**
-     * @param anchor the deciding anchor, -1 when there was none
-     * @param reason one readable sentence
-     */
-    public record Verdict(Decision decision, int anchor, int matches, int required, String reason) {
-        public Verdict {
-            Objects.requireNonNull(decision, "decision");
-            Objects.requireNonNull(reason, "reason");
-            if (matches < 0 || required < 1) {
-                throw new IllegalArgumentException("verdict needs matches >= 0 and required >= 1, got " + matches + ", " + required);
-            }
-        }
     }
 
     public record Steering(List<Curve> curves, List<Generation> generations) {

@@ -1,5 +1,7 @@
 package dev.jlens.sae;
 
+import dev.jlens.api.EncoderKind;
+
 import dev.jlens.formats.FormatException;
 import dev.jlens.kernels.WeightFormat;
 import dev.jlens.kernels.Weights;
@@ -435,6 +437,20 @@ public final class Sae implements AutoCloseable {
     }
 
     public RowNormStats decoderRowNorms() { return norms; }
+
+    /**
+     * An encoder of this SAE (SAELens' {@code sae.encode}): {@code kind} picks the kernels, {@link EncoderKind#AUTO}
+     * lets {@link SaeEncoders} choose for this CPU and SAE. The caller closes it; it reads this SAE's weights, so it
+     * must be closed before this SAE.
+     */
+    public SaeEncoder encoder(EncoderKind kind, EncoderOptions options) {
+        return SaeEncoders.create(this, Objects.requireNonNull(kind, "kind").toString(), options);
+    }
+
+    /** {@link #encoder(EncoderKind, EncoderOptions)} with the default options. */
+    public SaeEncoder encoder(EncoderKind kind) {
+        return encoder(kind, EncoderOptions.defaults());
+    }
 
     /** Throws when this SAE cannot read the model's residual stream. */
     public void validateFor(int dModel) {

@@ -12,6 +12,7 @@ import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.FormatException;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SparseCodes;
+import dev.jlens.api.Experiment;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -34,25 +34,13 @@ import java.util.TreeMap;
  * sidecar) so an interrupted encode resumes and a re-run of the analysis re-encodes nothing.
  */
 public final class Aggregator {
-    public enum Mode {
-        MAX, MEAN, LAST;
-
-        public static Mode parse(String s) {
-            try {
-                return valueOf(s.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown aggregate '" + s + "': expected max, mean or last");
-            }
-        }
-    }
-
     /** One prompt's aggregated sparse activations (features ascending). */
     public record Row(int prompt, int[] features, float[] values) {}
 
     private Aggregator() {}
 
     /** Aggregates one shard's token codes into per-prompt rows. */
-    static List<Row> aggregate(ShardMeta meta, SparseCodes codes, int bosTokenId, Mode mode) {
+    static List<Row> aggregate(ShardMeta meta, SparseCodes codes, int bosTokenId, Experiment.Aggregate mode) {
         List<Row> out = new ArrayList<>();
         int row = 0;
         for (int p = meta.promptFrom(); p < meta.promptTo(); p++) {
@@ -64,15 +52,15 @@ public final class Aggregator {
                 if (TokenizedPrompts.isBosRow(toks, k, bosTokenId)) continue;
                 counted++;
                 last = row;
-                if (mode == Mode.LAST) continue;
+                if (mode == Experiment.Aggregate.LAST) continue;
                 int[] idx = codes.indices(row);
                 float[] val = codes.values(row);
                 for (int i = 0; i < idx.length; i++) {
-                    if (mode == Mode.MAX) acc.merge(idx[i], val[i], Math::max);
+                    if (mode == Experiment.Aggregate.MAX) acc.merge(idx[i], val[i], Math::max);
                     else acc.merge(idx[i], val[i], Float::sum);
                 }
             }
-            if (mode == Mode.LAST && last >= 0) {
+            if (mode == Experiment.Aggregate.LAST && last >= 0) {
                 int[] idx = codes.indices(last);
                 float[] val = codes.values(last);
                 for (int i = 0; i < idx.length; i++) acc.put(idx[i], val[i]);
@@ -82,7 +70,7 @@ public final class Aggregator {
             int i = 0;
             for (var e : acc.entrySet()) {
                 f[i] = e.getKey();
-                v[i] = mode == Mode.MEAN ? e.getValue() / counted : e.getValue();
+                v[i] = mode == Experiment.Aggregate.MEAN ? e.getValue() / counted : e.getValue();
                 i++;
             }
             out.add(new Row(p, f, v));
@@ -95,7 +83,7 @@ public final class Aggregator {
      * Aggregates every shard of the cache (encoding only the shards whose aggregates are missing or
      * corrupt) and returns all prompt rows in prompt order.
      */
-    public static List<Row> run(ActivationSource cache, Path aggDir, SaeEncoder encoder, int bosTokenId, Mode mode, Progress progress)
+    public static List<Row> run(ActivationSource cache, Path aggDir, SaeEncoder encoder, int bosTokenId, Experiment.Aggregate mode, Progress progress)
             throws IOException {
         Files.createDirectories(aggDir);
         List<Row> all = new ArrayList<>();

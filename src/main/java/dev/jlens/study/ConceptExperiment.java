@@ -8,6 +8,10 @@ import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
 
+import dev.jlens.api.Decision;
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+import dev.jlens.api.Verdict;
 import dev.jlens.analysis.ContrastStats;
 import dev.jlens.analysis.CrossResolutionMap;
 import dev.jlens.analysis.FacetProfile;
@@ -26,7 +30,6 @@ import dev.jlens.llama.NativeLibrary;
 import dev.jlens.sae.EncoderOptions;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SaeFit;
 
 import java.io.IOException;
@@ -153,14 +156,15 @@ public final class ConceptExperiment {
         List<PromptSet.Prompt> prompts = cap.prompts();
         int nTarget = cap.nTarget();
         long t = System.nanoTime();
-        SaeSide coarse = encodeSide("coarse", cfg.coarseSae(), cfg, cap.source(), cap.bosTokenId(), prompts, nTarget, progress);
-        stages.put("encode_coarse", secs(t));
-        t = System.nanoTime();
-        SaeSide fine = encodeSide("fine", cfg.fineSae(), cfg, cap.source(), cap.bosTokenId(), prompts, nTarget, progress);
-        stages.put("encode_fine", secs(t));
+        // each SAE is opened and validated once per run: the encode, the contrast and the map share it
+        try (Sae coarseSae = openSae(cfg.coarseSae(), cfg, cap.source()); Sae fineSae = openSae(cfg.fineSae(), cfg, cap.source())) {
+            SaeSide coarse = encodeSide("coarse", coarseSae, cfg, cap.source(), cap.bosTokenId(), prompts, nTarget, progress);
+            stages.put("encode_coarse", secs(t));
+            t = System.nanoTime();
+            SaeSide fine = encodeSide("fine", fineSae, cfg, cap.source(), cap.bosTokenId(), prompts, nTarget, progress);
+            stages.put("encode_fine", secs(t));
 
-        t = System.nanoTime();
-        try (Sae coarseSae = Sae.load(cfg.coarseSae()); Sae fineSae = Sae.load(cfg.fineSae())) {
+            t = System.nanoTime();
             ContrastStats.Options opts = new ContrastStats.Options(cfg.permutations(), cfg.seed());
             List<FeatureContrast> cStats = ContrastStats.compute(coarse.table, opts);
             List<FeatureContrast> fStats = ContrastStats.compute(fine.table, opts);
@@ -196,16 +200,15 @@ public final class ConceptExperiment {
                     cloud.add(new ExperimentResult.PcaPoint(i < a.length ? "coarse" : "fine", i < a.length ? a[i] : f[i - a.length], c[0], c[1], c[2]));
                 }
             }
-            ExperimentResult.Verdict verdict = map == null
-                    ? new ExperimentResult.Verdict("NO_GO", -1, 0, cfg.thresholds().minSubFeatures(),
+            Verdict verdict = map == null
+                    ? new Verdict(Decision.NO_GO, -1, 0, cfg.thresholds().minSubFeatures(),
                     "no feature reached the minimum mean activation of " + cfg.minActivation() + " on the target prompts")
-                    : new ExperimentResult.Verdict(map.verdict().decision().name(), map.verdict().anchor(), map.verdict().matches(),
-                    map.verdict().required(), map.verdict().reason());
+                    : map.verdict();
             ExperimentResult.Config conf = new ExperimentResult.Config(cap.model(), cap.modelSha256(), cap.architecture(), cfg.layer(),
                     "blocks." + cfg.layer() + ".hook_resid_post", info(cfg.coarseSae(), coarseSae, cfg), info(cfg.fineSae(), fineSae, cfg),
                     cap.targetSet(), nTarget, cap.controlSet(), prompts.size() - nTarget, cfg.aggregate().name().toLowerCase(),
                     cfg.thresholds().minCosine(), cfg.thresholds().minCorrelation(), cfg.thresholds().minSubFeatures(), cfg.anchors(),
-                    cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder(), cap.llamaCppCommit(),
+                    cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder().toString(), cap.llamaCppCommit(),
                     cap.source().dir().getFileName().toString(), cap.numerics());
             ExperimentResult result = new ExperimentResult(conf, cRes, fRes, cross, cloud, explained, verdict);
             stages.put("crossmap", secs(t));
@@ -220,8 +223,8 @@ public final class ConceptExperiment {
     /** Stage 2 alone (`jlens contrast`): per-feature contrast statistics of one SAE, as JSON + CSV. */
     public static ExperimentResult.SaeResult contrastOnly(ExperimentConfig cfg, Captured cap, String saeId, Progress progress) throws IOException {
         Files.createDirectories(cfg.outDir());
-        SaeSide side = encodeSide("sae", saeId, cfg, cap.source(), cap.bosTokenId(), cap.prompts(), cap.nTarget(), progress);
-        try (Sae sae = Sae.load(saeId)) {
+        try (Sae sae = openSae(saeId, cfg, cap.source())) {
+            SaeSide side = encodeSide("sae", sae, cfg, cap.source(), cap.bosTokenId(), cap.prompts(), cap.nTarget(), progress);
             ContrastStats.Options opts = new ContrastStats.Options(cfg.permutations(), cfg.seed());
             List<FeatureContrast> stats = ContrastStats.compute(side.table, opts);
             List<FeatureContrast> top = ContrastStats.topBySelectivity(stats, cfg.minActivation(), cfg.fineCandidates());
@@ -234,28 +237,37 @@ public final class ConceptExperiment {
 
     private record SaeSide(String name, FeatureTable table, Map<String, String> unused) {}
 
-    private static SaeSide encodeSide(String name, String saeId, ExperimentConfig cfg, ActivationSource cache, int bos,
-                                      List<PromptSet.Prompt> prompts, int nTarget, Progress progress) throws IOException {
-        try (Sae sae = Sae.load(saeId, cfg.layer())) {
+    /** Opens and validates an SAE for the captured activations (its width, its hook): once per SAE and run. */
+    private static Sae openSae(String saeId, ExperimentConfig cfg, ActivationSource cache) throws IOException {
+        Sae sae = Sae.load(saeId, cfg.layer());
+        try {
             sae.validateFor(cache.nEmbd());
             SaeFit.requireCapturePoint(sae.cfg(), saeId, cfg.layer());
-            String saeSha = saeHash(sae, cfg.cacheDir());
-            List<Aggregator.Row> rows;
-            try (SaeEncoder enc = SaeEncoders.create(sae, cfg.encoder(), EncoderOptions.defaults().withThreads(cfg.threads()))) {
-                // keyed by the encoder actually used ("auto" resolves differently by SAE size), since encoders
-                // may round differently at the threshold
-                String key = FileHashes.sha256(saeSha + "|" + cfg.aggregate() + "|" + enc.kind()).substring(0, 16);
-                Path aggDir = cache.dir().resolve("agg-" + key);
-                rows = Aggregator.run(cache, aggDir, enc, bos, cfg.aggregate(), (s, d, n) -> progress.update("encode " + name, d, n));
-            }
-            FeatureTable table = new FeatureTable();
-            for (Aggregator.Row r : rows) {
-                boolean isTarget = r.prompt() < nTarget;
-                String facet = isTarget ? prompts.get(r.prompt()).facet() : null;
-                table.add(new PromptActivations(r.prompt(), isTarget ? Label.TARGET : Label.CONTROL, facet, r.features(), r.values()));
-            }
-            return new SaeSide(name, table, Map.of());
+            return sae;
+        } catch (RuntimeException e) {
+            sae.close();
+            throw e;
         }
+    }
+
+    private static SaeSide encodeSide(String name, Sae sae, ExperimentConfig cfg, ActivationSource cache, int bos,
+                                      List<PromptSet.Prompt> prompts, int nTarget, Progress progress) throws IOException {
+        String saeSha = saeHash(sae, cfg.cacheDir());
+        List<Aggregator.Row> rows;
+        try (SaeEncoder enc = sae.encoder(cfg.encoder(), EncoderOptions.defaults().withThreads(cfg.threads()))) {
+            // keyed by the encoder actually used ("auto" resolves differently by SAE size), since encoders
+            // may round differently at the threshold
+            String key = FileHashes.sha256(saeSha + "|" + cfg.aggregate() + "|" + enc.kind()).substring(0, 16);
+            Path aggDir = cache.dir().resolve("agg-" + key);
+            rows = Aggregator.run(cache, aggDir, enc, bos, cfg.aggregate(), (s, d, n) -> progress.update("encode " + name, d, n));
+        }
+        FeatureTable table = new FeatureTable();
+        for (Aggregator.Row r : rows) {
+            boolean isTarget = r.prompt() < nTarget;
+            String facet = isTarget ? prompts.get(r.prompt()).facet() : null;
+            table.add(new PromptActivations(r.prompt(), isTarget ? Label.TARGET : Label.CONTROL, facet, r.features(), r.values()));
+        }
+        return new SaeSide(name, table, Map.of());
     }
 
     /** SHA-256 over the SAE's weight files (params.npz, or the SAELens dir's safetensors + cfg.json). */
@@ -295,20 +307,20 @@ public final class ConceptExperiment {
                 topEff.stream().map(s -> feature(s, side.table(), profiles.get(s.feature()), sae, prompts)).toList());
     }
 
-    private static ExperimentResult.Feature feature(FeatureContrast s, FeatureTable table, FacetProfile fp, Sae sae, List<PromptSet.Prompt> prompts) {
+    private static FeatureStats feature(FeatureContrast s, FeatureTable table, FacetProfile fp, Sae sae, List<PromptSet.Prompt> prompts) {
         int[] rows = table.firedRows(s.feature());
         float[] vals = table.firedValues(s.feature());
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < rows.length; i++) order.add(i);
         order.sort(Comparator.comparingDouble((Integer i) -> -vals[i]).thenComparingInt(i -> table.promptIndex(rows[i])));
-        List<ExperimentResult.TopPrompt> top = new ArrayList<>();
+        List<FeatureStats.TopPrompt> top = new ArrayList<>();
         for (int k = 0; k < Math.min(TOP_PROMPTS, order.size()); k++) {
             int row = rows[order.get(k)];
             int p = table.promptIndex(row);
-            top.add(new ExperimentResult.TopPrompt(p, prompts.get(p).text(), prompts.get(p).facet(), vals[order.get(k)]));
+            top.add(new FeatureStats.TopPrompt(p, prompts.get(p).text(), prompts.get(p).facet(), vals[order.get(k)]));
         }
         String np = sae.cfg().neuronpediaId();
-        return new ExperimentResult.Feature(s.feature(), s.meanTarget(), s.meanControl(), s.fireRateTarget(), s.fireRateControl(),
+        return new FeatureStats(s.feature(), s.meanTarget(), s.meanControl(), s.fireRateTarget(), s.fireRateControl(),
                 s.selectivity(), s.auroc(), s.pValue(), s.qValue(), s.effectSize(), s.permutationPValue(), FacetSplit.meanWhenFiring(s),
                 fp == null ? null : fp.likelyFacet(),
                 fp == null ? Map.of() : fp.meanByFacet(), top, np == null ? null : "https://www.neuronpedia.org/" + np + "/" + s.feature());
@@ -318,7 +330,7 @@ public final class ConceptExperiment {
                                                       List<FacetSplit.Row> split) {
         double[][] cos = new double[a.length][f.length];
         double[][] corr = new double[a.length][f.length];
-        List<ExperimentResult.Pair> pairs = new ArrayList<>();
+        List<FeaturePair> pairs = new ArrayList<>();
         List<ExperimentResult.Anchor> summaries = new ArrayList<>();
         if (map != null) {
             Map<Long, CrossResolutionMap.Pair> byKey = new HashMap<>();
@@ -328,7 +340,7 @@ public final class ConceptExperiment {
                     CrossResolutionMap.Pair p = byKey.get(((long) a[i] << 32) | f[j]);
                     cos[i][j] = p.cosine();
                     corr[i][j] = p.correlation();
-                    pairs.add(new ExperimentResult.Pair(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification().name(), within[i][j]));
+                    pairs.add(new FeaturePair(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification(), within[i][j]));
                 }
             }
             for (CrossResolutionMap.AnchorSummary s : map.anchors()) {
@@ -348,7 +360,7 @@ public final class ConceptExperiment {
         writeFeatures(dir.resolve("features_coarse.csv"), r.coarse());
         writeFeatures(dir.resolve("features_fine.csv"), r.fine());
         StringBuilder b = new StringBuilder(Csv.row("anchor", "fine", "correlation", "cosine", "classification"));
-        for (ExperimentResult.Pair p : r.crossmap().pairs()) b.append(Csv.row(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification()));
+        for (FeaturePair p : r.crossmap().pairs()) b.append(Csv.row(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification()));
         AtomicFiles.writeStream(dir.resolve("pairs.csv"), os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
         StringBuilder s = new StringBuilder(Csv.row("anchor", "fine", "facet", "facet_share", "facet_coverage", "fire_rate_target",
                 "fire_rate_control", "mean_when_firing", "cosine", "correlation", "target_correlation"));
@@ -365,13 +377,13 @@ public final class ConceptExperiment {
                 "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "permutation_p_value", "mean_target_when_firing",
                 "likely_facet", "neuronpedia"));
         int k = 1;
-        for (ExperimentResult.Feature f : s.topBySelectivity()) b.append(featureRow("selectivity", k++, f));
+        for (FeatureStats f : s.topBySelectivity()) b.append(featureRow("selectivity", k++, f));
         k = 1;
-        for (ExperimentResult.Feature f : s.topByEffectSize()) b.append(featureRow("effect_size", k++, f));
+        for (FeatureStats f : s.topByEffectSize()) b.append(featureRow("effect_size", k++, f));
         AtomicFiles.writeStream(file, os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static String featureRow(String by, int rank, ExperimentResult.Feature f) {
+    private static String featureRow(String by, int rank, FeatureStats f) {
         return Csv.row(by, rank, f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(), f.selectivity(),
                 f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.meanTargetWhenFiring(), f.likelyFacet(),
                 f.neuronpediaUrl());

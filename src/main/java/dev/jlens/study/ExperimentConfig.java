@@ -1,51 +1,71 @@
 package dev.jlens.study;
 
 import dev.jlens.analysis.CrossResolutionMap;
+import dev.jlens.api.EncoderKind;
+import dev.jlens.api.Experiment;
 
 import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Everything that defines a concept experiment (the France study by default).
+ * One concept-experiment run (the France study by default): what it reads and writes, and its settings. The settings
+ * are the API's one record, {@link Experiment.Settings}, validated when it was built; the accessors below only name
+ * its values the way the stages use them.
  *
- * @param targetPrompts  .jsonl/.txt of concept prompts, or null for the shipped France set
- * @param controlPrompts .jsonl/.txt of neutral prompts, or null for the shipped neutral set
- * @param anchors        how many top coarse features (by selectivity) become anchors of the map
- * @param fineCandidates how many top fine features are mapped against the anchors
- * @param minActivation  minimum mean activation on the target prompts for a feature to be ranked by selectivity
- * @param cacheDir       where activation/aggregate caches live (shared between runs)
- * @param gpuCapture     capture with blocks 0..layer on the GPU (a CUDA build); its activations are cached apart
- * @param fastKv         capture with llama.cpp's f16 K/V cache instead of the default f32 one (~2e-3 instead of ~4e-5 row
- *                       error at layer 12); its activations are cached apart
+ * @param model     the GGUF model file (for an analysis of capture folders: the target folder, as recorded)
+ * @param coarseSae the coarse SAE: params.npz, SAELens directory or registry id
+ * @param fineSae   the fine SAE
+ * @param outDir    the output folder
+ * @param settings  everything else
  */
-public record ExperimentConfig(Path model, String coarseSae, String fineSae, Path targetPrompts, Path controlPrompts, int layer,
-                               Aggregator.Mode aggregate, CrossResolutionMap.Thresholds thresholds, int anchors, int fineCandidates,
-                               double minActivation, int permutations, long seed, String encoder, Path outDir, Path cacheDir,
-                               int nCtx, int nSeqMax, int threads, boolean gpuCapture, boolean fastKv) {
-    /** A CPU capture with the default (f32 K/V) numerics. */
-    public ExperimentConfig(Path model, String coarseSae, String fineSae, Path targetPrompts, Path controlPrompts, int layer,
-                            Aggregator.Mode aggregate, CrossResolutionMap.Thresholds thresholds, int anchors, int fineCandidates,
-                            double minActivation, int permutations, long seed, String encoder, Path outDir, Path cacheDir,
-                            int nCtx, int nSeqMax, int threads) {
-        this(model, coarseSae, fineSae, targetPrompts, controlPrompts, layer, aggregate, thresholds, anchors, fineCandidates,
-                minActivation, permutations, seed, encoder, outDir, cacheDir, nCtx, nSeqMax, threads, false, false);
-    }
-
+public record ExperimentConfig(Path model, String coarseSae, String fineSae, Path outDir, Experiment.Settings settings) {
     public ExperimentConfig {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(coarseSae, "coarseSae");
         Objects.requireNonNull(fineSae, "fineSae");
-        Objects.requireNonNull(aggregate, "aggregate");
-        Objects.requireNonNull(thresholds, "thresholds");
         Objects.requireNonNull(outDir, "outDir");
-        Objects.requireNonNull(cacheDir, "cacheDir");
-        if (layer < 0) throw new IllegalArgumentException("layer must be >= 0, got " + layer);
-        if (anchors < 1) throw new IllegalArgumentException("anchors must be >= 1, got " + anchors);
-        if (fineCandidates < 1) throw new IllegalArgumentException("fineCandidates must be >= 1, got " + fineCandidates);
-        if (!(minActivation >= 0)) throw new IllegalArgumentException("minActivation must be >= 0, got " + minActivation);
-        if (permutations < 1) throw new IllegalArgumentException("permutations must be >= 1, got " + permutations);
-        if (nCtx < 16) throw new IllegalArgumentException("context must be >= 16 tokens, got " + nCtx);
-        if (nSeqMax < 1 || nSeqMax > 256) throw new IllegalArgumentException("prompts per batch must be in [1, 256], got " + nSeqMax);
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        Objects.requireNonNull(settings, "settings");
     }
+
+    /** .jsonl/.txt of concept prompts, or null for the shipped France set. */
+    public Path targetPrompts() { return settings.targetPrompts(); }
+
+    /** .jsonl/.txt of neutral prompts, or null for the shipped neutral set. */
+    public Path controlPrompts() { return settings.controlPrompts(); }
+
+    public int layer() { return settings.layer(); }
+
+    public Experiment.Aggregate aggregate() { return settings.aggregate(); }
+
+    /** The match thresholds of the cross-resolution map. */
+    public CrossResolutionMap.Thresholds thresholds() {
+        return new CrossResolutionMap.Thresholds(settings.minCosine(), settings.minCorrelation(), settings.minSubFeatures());
+    }
+
+    public int anchors() { return settings.anchors(); }
+
+    public int fineCandidates() { return settings.fineCandidates(); }
+
+    public double minActivation() { return settings.minActivation(); }
+
+    public int permutations() { return settings.permutations(); }
+
+    public long seed() { return settings.seed(); }
+
+    public EncoderKind encoder() { return settings.encoder(); }
+
+    /** Where the activation and aggregate caches live (shared between runs). */
+    public Path cacheDir() { return settings.cacheDir(); }
+
+    public int nCtx() { return settings.contextTokens(); }
+
+    public int nSeqMax() { return settings.promptsPerBatch(); }
+
+    public int threads() { return settings.threads(); }
+
+    /** Capture with blocks 0..layer on the GPU (a CUDA build); its activations are cached apart. */
+    public boolean gpuCapture() { return settings.gpuCapture(); }
+
+    /** Capture with llama.cpp's f16 K/V cache instead of the default f32 one; its activations are cached apart. */
+    public boolean fastKv() { return settings.fastKv(); }
 }

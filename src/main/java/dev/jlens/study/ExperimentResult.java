@@ -1,5 +1,8 @@
 package dev.jlens.study;
 
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+import dev.jlens.api.Verdict;
 import dev.jlens.formats.FormatException;
 import dev.jlens.formats.GgufFile;
 import dev.jlens.llama.Context;
@@ -12,7 +15,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
-/** results.json: everything the experiment found, deterministic for a given config (no timings or dates). */
+/**
+ * results.json: everything the experiment found, deterministic for a given config (no timings or dates). The records a
+ * user sees are the API's ({@link FeatureStats}, {@link FeaturePair}, {@link Verdict}): analysis, report, JSON and API
+ * share them; the rest (config, significance, anchors, facet split, point cloud) is the study's own.
+ */
 public record ExperimentResult(Config config, SaeResult coarse, SaeResult fine, CrossMap crossmap, List<PcaPoint> pointCloud,
                                double[] pcaExplainedVariance, Verdict verdict) {
 
@@ -60,23 +67,12 @@ public record ExperimentResult(Config config, SaeResult coarse, SaeResult fine, 
         }
     }
 
-    public record TopPrompt(int prompt, String text, String facet, double value) {}
-
-    /** @param meanTargetWhenFiring mean over the target prompts it fires on (meanTarget / fireRateTarget); null if none */
-    public record Feature(int feature, double meanTarget, double meanControl, double fireRateTarget, double fireRateControl,
-                          double selectivity, double auroc, double pValue, double qValue, double effectSize, double permutationPValue,
-                          double meanTargetWhenFiring, String likelyFacet, Map<String, Double> meanByFacet, List<TopPrompt> topPrompts,
-                          String neuronpediaUrl) {}
-
     /** ContrastStats.Significance: how low p and q can go for these group sizes, and the permutation check. */
     public record Significance(String test, double alpha, int tested, double smallestP, double smallestQ, int permutations,
                                double permutationSmallestP, int significant, int confirmedByPermutation) {}
 
-    public record SaeResult(int activeFeatures, long activations, Significance significance, List<Feature> topBySelectivity,
-                            List<Feature> topByEffectSize) {}
-
-    /** @param targetCorrelation Pearson correlation over the target prompts only (beside the rule's all-prompt one) */
-    public record Pair(int anchor, int fine, double correlation, double cosine, String classification, double targetCorrelation) {}
+    public record SaeResult(int activeFeatures, long activations, Significance significance, List<FeatureStats> topBySelectivity,
+                            List<FeatureStats> topByEffectSize) {}
 
     /**
      * analysis.FacetSplit.Row: a fine feature that fires on a subset of the target prompts and leans to an anchor's
@@ -93,10 +89,8 @@ public record ExperimentResult(Config config, SaeResult coarse, SaeResult fine, 
      * @param targetCorrelation anchors x fines Pearson correlation over the target prompts only
      * @param facetSplit        per anchor, the fine features splitting off a facet (not part of the verdict)
      */
-    public record CrossMap(int[] anchors, int[] fines, double[][] cosine, double[][] correlation, List<Pair> pairs, List<Anchor> anchorSummaries,
+    public record CrossMap(int[] anchors, int[] fines, double[][] cosine, double[][] correlation, List<FeaturePair> pairs, List<Anchor> anchorSummaries,
                            double[][] targetCorrelation, List<FacetSplitRow> facetSplit) {}
 
     public record PcaPoint(String resolution, int feature, double x, double y, double z) {}
-
-    public record Verdict(String decision, int anchor, int matches, int required, String reason) {}
 }

@@ -2,6 +2,8 @@ package dev.jlens.study;
 
 import dev.jlens.util.Json;
 
+import dev.jlens.api.Classification;
+import dev.jlens.api.FeaturePair;
 import dev.jlens.report.HtmlReport;
 import dev.jlens.report.PngFigures;
 import dev.jlens.report.ReportModel;
@@ -95,14 +97,11 @@ public final class ReportWriter {
         float[][] cos = new float[x.anchors().length][x.fines().length];
         for (int i = 0; i < cos.length; i++) for (int j = 0; j < cos[i].length; j++) cos[i][j] = (float) x.cosine()[i][j];
         ReportModel.CosineMatrix matrix = new ReportModel.CosineMatrix(x.anchors(), x.fines(), cos);
-        Map<Long, ReportModel.ScatterPoint> points = new LinkedHashMap<>();
-        for (ExperimentResult.Pair p : x.pairs()) {
-            points.put(((long) p.anchor() << 32) | p.fine(), new ReportModel.ScatterPoint(p.anchor(), p.fine(), p.correlation(), p.cosine(),
-                    ReportModel.Classification.valueOf(p.classification())));
-        }
+        Map<Long, FeaturePair> points = new LinkedHashMap<>();
+        for (FeaturePair p : x.pairs()) points.put(((long) p.anchor() << 32) | p.fine(), p);
         List<ReportModel.AnchorSummary> anchors = new ArrayList<>();
         for (ExperimentResult.Anchor a : x.anchorSummaries()) {
-            ReportModel.ScatterPoint strongest = a.strongestFine() == null ? null : points.get(((long) a.anchor() << 32) | a.strongestFine());
+            FeaturePair strongest = a.strongestFine() == null ? null : points.get(((long) a.anchor() << 32) | a.strongestFine());
             anchors.add(new ReportModel.AnchorSummary(a.anchor(), a.matches(), strongest));
         }
         List<ReportModel.CloudPoint> cloud = new ArrayList<>();
@@ -111,11 +110,9 @@ public final class ReportWriter {
             cloud.add(new ReportModel.CloudPoint(p.feature(), res, p.x(), p.y(), p.z(), (res == ReportModel.Resolution.COARSE ? "C-" : "F-") + p.feature()));
         }
         List<ReportModel.Link> links = new ArrayList<>();
-        for (ReportModel.ScatterPoint p : points.values()) {
-            if (p.classification() == ReportModel.Classification.MATCH) links.add(new ReportModel.Link(p.anchor(), p.fine()));
+        for (FeaturePair p : points.values()) {
+            if (p.classification() == Classification.MATCH) links.add(new ReportModel.Link(p.anchor(), p.fine()));
         }
-        ExperimentResult.Verdict v = r.verdict();
-        ReportModel.Verdict verdict = new ReportModel.Verdict(ReportModel.Decision.valueOf(v.decision()), v.anchor(), v.matches(), v.required(), v.reason());
         List<ReportModel.FacetSplitRow> split = new ArrayList<>();
         if (x.facetSplit() != null) { // null in results.json written before the facet split
             for (ExperimentResult.FacetSplitRow s : x.facetSplit()) {
@@ -124,21 +121,15 @@ public final class ReportWriter {
             }
         }
         return new ReportModel(conf, saes, matrix, new ArrayList<>(points.values()), anchors,
-                new ReportModel.PointCloud(cloud, links, r.pcaExplainedVariance()), verdict, steering, split);
+                new ReportModel.PointCloud(cloud, links, r.pcaExplainedVariance()), r.verdict(), steering, split);
     }
 
     private static ReportModel.Sae sae(String name, ReportModel.Resolution res, ExperimentResult.SaeInfo info, ExperimentResult.SaeResult s,
                                        java.util.function.Function<ExperimentResult.SaeInfo, String> atlas) {
-        List<ReportModel.Feature> rows = new ArrayList<>();
-        for (ExperimentResult.Feature f : s.topBySelectivity()) {
-            List<ReportModel.TopPrompt> top = f.topPrompts().stream().map(t -> new ReportModel.TopPrompt(t.text(), t.value())).toList();
-            rows.add(new ReportModel.Feature(f.feature(), f.selectivity(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(),
-                    f.auroc(), f.qValue(), f.effectSize(), f.likelyFacet() == null ? "none" : f.likelyFacet(), top));
-        }
         ExperimentResult.Significance g = s.significance(); // null in results.json written before it was recorded
         ReportModel.Significance sig = g == null ? null : new ReportModel.Significance(g.test(), g.alpha(), g.tested(), g.smallestP(),
                 g.smallestQ(), g.permutations(), g.permutationSmallestP(), g.significant(), g.confirmedByPermutation());
-        return new ReportModel.Sae(name, res, info.dSae(), info.neuronpediaId(), rows, sig, atlas == null ? null : atlas.apply(info));
+        return new ReportModel.Sae(name, res, info.dSae(), info.neuronpediaId(), s.topBySelectivity(), sig, atlas == null ? null : atlas.apply(info));
     }
 
     private static String width(int d) {

@@ -1,8 +1,8 @@
 package dev.jlens.analysis;
 
 import dev.jlens.analysis.CrossResolutionMap.AnchorSummary;
-import dev.jlens.analysis.CrossResolutionMap.Classification;
-import dev.jlens.analysis.CrossResolutionMap.Decision;
+import dev.jlens.api.Classification;
+import dev.jlens.api.Decision;
 import dev.jlens.analysis.CrossResolutionMap.Pair;
 import dev.jlens.analysis.CrossResolutionMap.Result;
 import dev.jlens.analysis.CrossResolutionMap.Thresholds;

@@ -55,9 +55,9 @@ class ExperimentApiTest {
 
     @Test
     void runFindsThePlantedConceptAndWritesItsOutputs() throws IOException {
-        Experiment.Verdict v = first.verdict();
+        Verdict v = first.verdict();
         assertTrue(v.go(), v.toString());
-        assertEquals("GO", v.decision());
+        assertEquals(dev.jlens.api.Decision.GO, v.decision());
         assertEquals(PLANTED_ANCHOR, v.anchor());
         assertTrue(v.matches() >= v.required() && v.required() == 3, v.toString());
         Path out = dir.resolve("run");
@@ -97,7 +97,7 @@ class ExperimentApiTest {
         Experiment.Outcome r = Experiment.run(unplanted.model(), unplanted.coarseSae(), unplanted.fineSae(), dir.resolve("unplanted"),
                 settings, ProgressListener.NONE);
         assertFalse(r.verdict().go(), r.verdict().toString());
-        assertEquals("NO_GO", r.verdict().decision());
+        assertEquals(dev.jlens.api.Decision.NO_GO, r.verdict().decision());
     }
 
     @Test
@@ -114,7 +114,7 @@ class ExperimentApiTest {
         assertEquals(c.topBySelectivity().size(), c.topByEffectSize().size());
         assertEquals(dir.resolve("contrast/contrast.json"), c.json());
         assertTrue(Files.isRegularFile(c.json()) && Files.isRegularFile(c.csv()));
-        Experiment.FeatureStats f = c.topBySelectivity().getFirst();
+        FeatureStats f = c.topBySelectivity().getFirst();
         assertTrue(f.meanTarget() > f.meanControl() && f.auroc() > 0.5 && f.selectivity() <= 1, f.toString());
 
         Experiment.Outcome map = Experiment.crossmap(in, toy.coarseSae(), toy.fineSae(), dir.resolve("map"), settings, null);
@@ -171,7 +171,7 @@ class ExperimentApiTest {
                 .threads(2).build();
         Path out = dir.resolve("steer");
         SteeringStudy.Outcome o = SteeringStudy.run(first.results(), out, s, (stage, done, total) -> gen.put("last", new long[] {done, total}));
-        assertTrue(List.of("MULTI_RESOLUTION_BETTER", "NOT_SHOWN").contains(o.decision()), o.decision());
+        assertTrue(List.of("MULTI_RESOLUTION_BETTER", "NOT_SHOWN").contains(o.decision().name()), o.verdict().toString());
         assertEquals(PLANTED_ANCHOR, o.anchor());
         assertEquals(4.0, o.strength());
         assertFalse(o.sentence().isBlank());

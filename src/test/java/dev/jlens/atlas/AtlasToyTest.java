@@ -14,7 +14,7 @@ import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SparseCodes;
 import dev.jlens.toy.planted.PlantedFrance;
-import dev.jlens.toy.planted.WordRoles;
+import dev.jlens.analysis.WordRoles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,7 @@
 package dev.jlens.reliability;
 
-import dev.jlens.analysis.CrossResolutionMap;
-import dev.jlens.study.Aggregator;
+import dev.jlens.api.Experiment;
+import dev.jlens.api.EncoderKind;
 import dev.jlens.study.ConceptExperiment;
 import dev.jlens.study.ExperimentConfig;
 
@@ -14,8 +14,9 @@ import java.nio.file.Path;
  */
 public final class ExperimentChildMain {
     static ExperimentConfig config(Path model, Path coarse, Path fine, Path target, Path control, Path out, Path cache) {
-        return new ExperimentConfig(model, coarse.toString(), fine.toString(), target, control, 12, Aggregator.Mode.MAX,
-                CrossResolutionMap.Thresholds.DEFAULT, 5, 30, 0.0, 200, 99, "vector", out, cache, 256, 4, 2);
+        return new ExperimentConfig(model, coarse.toString(), fine.toString(), out, Experiment.Settings.builder().targetPrompts(target)
+                .controlPrompts(control).anchors(5).fineCandidates(30).minActivation(0.0).permutations(200).seed(99)
+                .encoder(EncoderKind.VECTOR).contextTokens(256).promptsPerBatch(4).threads(2).cacheDir(cache).build());
     }
 
     public static void main(String[] a) throws Exception {

@@ -94,9 +94,9 @@ class HtmlReportTest {
     @Test
     void neuronpediaLinksAppearExactlyWhenTheSaeHasAnId() throws IOException {
         ReportModel model = ReportFixture.model(false, true);
-        for (ReportModel.Feature f : model.saes().get(0).topFeatures()) {
-            assertTrue(html.contains("href=\"https://www.neuronpedia.org/" + ReportFixture.COARSE_NP + "/" + f.index() + "\""),
-                    "no link for coarse feature " + f.index());
+        for (dev.jlens.api.FeatureStats f : model.saes().get(0).topFeatures()) {
+            assertTrue(html.contains("href=\"https://www.neuronpedia.org/" + ReportFixture.COARSE_NP + "/" + f.feature() + "\""),
+                    "no link for coarse feature " + f.feature());
         }
         List<String> hrefs = attributes(html, "href");
         int coarse = model.saes().get(0).topFeatures().size();
@@ -104,8 +104,8 @@ class HtmlReportTest {
         assertEquals(2 * coarse + ReportFixture.ANCHORS.length, hrefs.size(), "links: " + hrefs);
         for (String h : hrefs) assertTrue(h.startsWith("https://www.neuronpedia.org/" + ReportFixture.COARSE_NP + "/"), h);
         assertTrue(html.contains("fine 262k"));
-        for (ReportModel.Feature f : model.saes().get(1).topFeatures()) {
-            assertFalse(hrefs.stream().anyMatch(h -> h.endsWith("/" + f.index())), "fine feature " + f.index() + " linked");
+        for (dev.jlens.api.FeatureStats f : model.saes().get(1).topFeatures()) {
+            assertFalse(hrefs.stream().anyMatch(h -> h.endsWith("/" + f.feature())), "fine feature " + f.feature() + " linked");
         }
 
         Path other = Files.createDirectories(dir.resolve("no-ids"));

@@ -1,23 +1,24 @@
 package dev.jlens.report;
 
+import dev.jlens.api.Classification;
+import dev.jlens.api.Decision;
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+import dev.jlens.api.FeatureStats.TopPrompt;
+import dev.jlens.api.Verdict;
+
 import dev.jlens.report.ReportModel.AnchorSummary;
-import dev.jlens.report.ReportModel.Classification;
 import dev.jlens.report.ReportModel.CloudPoint;
 import dev.jlens.report.ReportModel.Config;
 import dev.jlens.report.ReportModel.CosineMatrix;
 import dev.jlens.report.ReportModel.Curve;
-import dev.jlens.report.ReportModel.Decision;
-import dev.jlens.report.ReportModel.Feature;
 import dev.jlens.report.ReportModel.Generation;
 import dev.jlens.report.ReportModel.Link;
 import dev.jlens.report.ReportModel.PointCloud;
 import dev.jlens.report.ReportModel.Resolution;
 import dev.jlens.report.ReportModel.Sae;
-import dev.jlens.report.ReportModel.ScatterPoint;
 import dev.jlens.report.ReportModel.Steering;
 import dev.jlens.report.ReportModel.Thresholds;
-import dev.jlens.report.ReportModel.TopPrompt;
-import dev.jlens.report.ReportModel.Verdict;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -63,15 +64,15 @@ final class ReportFixture {
             }
         }
         cos[4][11] = Float.NaN; // a zero-norm decoder row upstream: shown as n/a
-        List<ScatterPoint> scatter = new ArrayList<>();
+        List<FeaturePair> scatter = new ArrayList<>();
         List<AnchorSummary> anchors = new ArrayList<>();
         List<Link> links = new ArrayList<>();
         for (int i = 0; i < ANCHORS.length; i++) {
             int matches = 0;
-            ScatterPoint strongest = null;
+            FeaturePair strongest = null;
             for (int j = 0; j < FINES; j++) {
                 Classification c = classify(t, corr[i][j], cos[i][j]);
-                ScatterPoint p = new ScatterPoint(ANCHORS[i], fines[j], corr[i][j], cos[i][j], c);
+                FeaturePair p = new FeaturePair(ANCHORS[i], fines[j], corr[i][j], cos[i][j], c, Double.NaN);
                 scatter.add(p);
                 if (c == Classification.MATCH) {
                     matches++;
@@ -97,9 +98,9 @@ final class ReportFixture {
         }
         PointCloud cloud = new PointCloud(points, links, new double[] {0.231, 0.148, 0.097});
 
-        List<Feature> coarseFeatures = new ArrayList<>();
+        List<FeatureStats> coarseFeatures = new ArrayList<>();
         for (int i = 0; i < ANCHORS.length; i++) coarseFeatures.add(feature(rnd, ANCHORS[i], i, i == 0));
-        List<Feature> fineFeatures = new ArrayList<>();
+        List<FeatureStats> fineFeatures = new ArrayList<>();
         for (int j = 0; j < 10; j++) fineFeatures.add(feature(rnd, fines[j], j + 3, false));
         List<Sae> saes = List.of(
                 new Sae("coarse 16k", Resolution.COARSE, 16384, coarseNeuronpedia ? COARSE_NP : null, coarseFeatures),
@@ -119,7 +120,7 @@ final class ReportFixture {
         return new ReportModel(config, saes, new CosineMatrix(ANCHORS, fines, cos), scatter, anchors, cloud, verdict, st);
     }
 
-    private static Feature feature(Random rnd, int index, int rank, boolean nanEffectSize) {
+    private static FeatureStats feature(Random rnd, int index, int rank, boolean nanEffectSize) {
         double mt = 4.5 / (1 + 0.3 * rank) + rnd.nextDouble();
         double mc = 0.05 + 0.2 * rnd.nextDouble();
         List<TopPrompt> prompts = new ArrayList<>();
@@ -130,12 +131,28 @@ final class ReportFixture {
                 "Napoleon was crowned emperor in Notre-Dame " + LINE_SEP,
                 "Le Tour de France finishes on the Champs-Élysées"};
         int n = rank % 6 == 5 ? 0 : 5 - rank % 3;
-        for (int k = 0; k < n; k++) prompts.add(new TopPrompt(texts[(k + rank) % texts.length], mt * (2.2 - 0.3 * k)));
+        for (int k = 0; k < n; k++) prompts.add(top(texts[(k + rank) % texts.length], mt * (2.2 - 0.3 * k)));
         // a NaN effect size stands for a zero pooled SD upstream
         double d = nanEffectSize ? Double.NaN : 0.8 + 2.5 * rnd.nextDouble();
-        return new Feature(index, mt / (mt + mc), mt, mc, 0.6 + 0.3 * rnd.nextDouble(), 0.02 + 0.1 * rnd.nextDouble(),
+        return row(index, mt / (mt + mc), mt, mc, 0.6 + 0.3 * rnd.nextDouble(), 0.02 + 0.1 * rnd.nextDouble(),
                 0.85 + 0.14 * rnd.nextDouble(), Math.pow(10, -2 - 4 * rnd.nextDouble()), d,
                 rank == 0 ? "mixed" : FACETS[rank % FACETS.length], prompts);
+    }
+
+    /**
+     * A table row as the report shows it, in the order of its columns: index, selectivity, means, fire rates, AUROC, q,
+     * effect size, facet and top prompts (what the report does not show: p = q, no permutation check, no per-facet means).
+     */
+    static FeatureStats row(int index, double selectivity, double meanTarget, double meanControl, double fireRateTarget,
+                            double fireRateControl, double auroc, double qValue, double effectSize, String likelyFacet,
+                            List<TopPrompt> topPrompts) {
+        return new FeatureStats(index, meanTarget, meanControl, fireRateTarget, fireRateControl, selectivity, auroc, qValue, qValue,
+                effectSize, qValue, meanTarget / fireRateTarget, likelyFacet, java.util.Map.of(), topPrompts, null);
+    }
+
+    /** A top prompt (no index or facet: the report shows text and value). */
+    static TopPrompt top(String text, double value) {
+        return new TopPrompt(0, text, null, value);
     }
 
     private static Curve curve(String name, double[] s, double base, double slope) {

@@ -1,17 +1,18 @@
 package dev.jlens.report;
 
+import dev.jlens.api.Classification;
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+import dev.jlens.api.FeatureStats.TopPrompt;
+
 import dev.jlens.report.ReportModel.AnchorSummary;
-import dev.jlens.report.ReportModel.Classification;
 import dev.jlens.report.ReportModel.CloudPoint;
 import dev.jlens.report.ReportModel.CosineMatrix;
 import dev.jlens.report.ReportModel.Curve;
-import dev.jlens.report.ReportModel.Feature;
 import dev.jlens.report.ReportModel.Link;
 import dev.jlens.report.ReportModel.PointCloud;
 import dev.jlens.report.ReportModel.Resolution;
 import dev.jlens.report.ReportModel.Sae;
-import dev.jlens.report.ReportModel.ScatterPoint;
-import dev.jlens.report.ReportModel.TopPrompt;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -46,14 +47,15 @@ class ReportModelTest {
 
     @Test
     void featureBeyondTheSaeWidthIsRejected() {
-        Feature f = new Feature(512, 0.9, 1, 0, 0.5, 0, 0.9, 0.01, 2, "cuisine", List.of());
+        FeatureStats f = ReportFixture.row(512, 0.9, 1, 0, 0.5, 0, 0.9, 0.01, 2, "cuisine", List.of());
         rejects(() -> new Sae("toy", Resolution.COARSE, 512, null, List.of(f)), "feature 512 >= width 512");
     }
 
     @Test
     void moreThanFiveTopPromptsAreRejected() {
-        List<TopPrompt> six = Collections.nCopies(6, new TopPrompt("x", 1));
-        rejects(() -> new Feature(1, 0.9, 1, 0, 0.5, 0, 0.9, 0.01, 2, "cuisine", six), "6 top prompts, at most 5");
+        List<TopPrompt> six = Collections.nCopies(6, ReportFixture.top("x", 1));
+        FeatureStats f = ReportFixture.row(1, 0.9, 1, 0, 0.5, 0, 0.9, 0.01, 2, "cuisine", six);
+        rejects(() -> new Sae("toy", Resolution.COARSE, 512, null, List.of(f)), "6 top prompts, at most 5");
     }
 
     @Test
@@ -75,8 +77,8 @@ class ReportModelTest {
     @Test
     void scatterPointOutsideTheMatrixIsRejected() {
         ReportModel ok = ReportFixture.model(false, true);
-        List<ScatterPoint> scatter = new ArrayList<>(ok.scatter());
-        scatter.add(new ScatterPoint(3999, 77, 0.1, 0.1, Classification.UNRELATED));
+        List<FeaturePair> scatter = new ArrayList<>(ok.scatter());
+        scatter.add(new FeaturePair(3999, 77, 0.1, 0.1, Classification.UNRELATED, 0.1));
         rejects(() -> new ReportModel(ok.config(), ok.saes(), ok.cosine(), scatter, ok.anchors(), ok.cloud(), ok.verdict(), null),
                 "(3999, 77) is not a cell");
     }
@@ -91,7 +93,7 @@ class ReportModelTest {
 
     @Test
     void strongestMatchMustBelongToItsAnchor() {
-        ScatterPoint p = new ScatterPoint(5, 9, 0.7, 0.6, Classification.MATCH);
+        FeaturePair p = new FeaturePair(5, 9, 0.7, 0.6, Classification.MATCH, 0.7);
         rejects(() -> new AnchorSummary(4, 1, p), "belongs to anchor 5");
         rejects(() -> new AnchorSummary(5, 0, p), "no matches but a strongest");
     }
@@ -104,7 +106,7 @@ class ReportModelTest {
 
     @Test
     void nonFiniteMeasurementsAreAcceptedForRendering() {
-        Feature f = new Feature(1, Double.NaN, Double.POSITIVE_INFINITY, 0, 0.5, 0, 0.9, Double.NaN, Double.NaN, "none", List.of());
+        FeatureStats f = ReportFixture.row(1, Double.NaN, Double.POSITIVE_INFINITY, 0, 0.5, 0, 0.9, Double.NaN, Double.NaN, "none", List.of());
         assertTrue(Double.isNaN(f.effectSize()));
     }
 }

@@ -1,10 +1,11 @@
 package dev.jlens.study;
 
+import dev.jlens.api.Experiment;
+import dev.jlens.api.EncoderKind;
 import dev.jlens.toy.ToyModelJob;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
 
-import dev.jlens.analysis.CrossResolutionMap;
 import dev.jlens.analysis.PromptSet;
 import dev.jlens.formats.GgmlType;
 import dev.jlens.sae.ToySae;
@@ -48,8 +49,9 @@ class ConceptExperimentResumeTest {
     }
 
     static ExperimentConfig config(Path out, Path cache) {
-        return new ExperimentConfig(model, coarse.toString(), fine.toString(), target, control, 12, Aggregator.Mode.MAX,
-                CrossResolutionMap.Thresholds.DEFAULT, 5, 30, 0.0, 200, 99, "vector", out, cache, 256, 8, 2);
+        return new ExperimentConfig(model, coarse.toString(), fine.toString(), out, Experiment.Settings.builder().targetPrompts(target)
+                .controlPrompts(control).anchors(5).fineCandidates(30).minActivation(0.0).permutations(200).seed(99)
+                .encoder(EncoderKind.VECTOR).contextTokens(256).promptsPerBatch(8).threads(2).cacheDir(cache).build());
     }
 
     @Test

@@ -66,12 +66,9 @@ class NumericsTest {
         Gemma2Config c = Gemma2Config.tiny().withNVocab(512);
         Path model = tmp.resolve("m.gguf");
         ToyModels.write(model, c, Vocabulary.build(List.of("a"), c.nVocab()), 1, GgmlType.F32);
-        ExperimentConfig f32 = new ExperimentConfig(model, "c", "f", null, null, 12, Aggregator.Mode.MAX,
-                dev.jlens.analysis.CrossResolutionMap.Thresholds.DEFAULT, 10, 100, 0.5, 1000, 1234, "auto", tmp.resolve("o"),
-                tmp.resolve("cache"), 2048, 64, 2);
-        ExperimentConfig f16 = new ExperimentConfig(model, "c", "f", null, null, 12, Aggregator.Mode.MAX,
-                dev.jlens.analysis.CrossResolutionMap.Thresholds.DEFAULT, 10, 100, 0.5, 1000, 1234, "auto", tmp.resolve("o"),
-                tmp.resolve("cache"), 2048, 64, 2, false, true);
+        dev.jlens.api.Experiment.Settings s = dev.jlens.api.Experiment.Settings.builder().threads(2).cacheDir(tmp.resolve("cache")).build();
+        ExperimentConfig f32 = new ExperimentConfig(model, "c", "f", tmp.resolve("o"), s);
+        ExperimentConfig f16 = new ExperimentConfig(model, "c", "f", tmp.resolve("o"), s.toBuilder().fastKv(true).build());
         assertFalse(RunFolders.forConfig(tmp, "france", f32).equals(RunFolders.forConfig(tmp, "france", f16)));
         assertFalse(ConceptExperiment.captureParams(f32).fastKv());
         assertTrue(ConceptExperiment.captureParams(f16).fastKv());

@@ -3,7 +3,6 @@ package dev.jlens.study;
 import dev.jlens.toy.ToyDefault;
 import dev.jlens.util.Progress;
 
-import dev.jlens.analysis.CrossResolutionMap;
 import dev.jlens.toy.planted.GroundTruth;
 import dev.jlens.toy.planted.PlantedFrance;
 import org.junit.jupiter.api.Test;
@@ -35,20 +34,19 @@ class RealisticToyExperimentTest {
         PlantedFrance.Generated g = PlantedFrance.generate(tmp.resolve("toy"), true, ToyDefault.SEED, PlantedFrance.Variant.REALISTIC);
         GroundTruth truth = g.truth();
         Path out = tmp.resolve("run");
-        ExperimentConfig cfg = new ExperimentConfig(g.model(), g.coarseSae().toString(), g.fineSae().toString(), null, null, 12,
-                Aggregator.Mode.MAX, CrossResolutionMap.Thresholds.DEFAULT, 10, 100, 0.5, 200, 1234, "auto", out, tmp.resolve("cache"),
-                2048, 64, 2);
+        ExperimentConfig cfg = new ExperimentConfig(g.model(), g.coarseSae().toString(), g.fineSae().toString(), out,
+                dev.jlens.api.Experiment.Settings.builder().permutations(200).threads(2).cacheDir(tmp.resolve("cache")).build());
         ExperimentResult r = ConceptExperiment.run(cfg, Progress.NONE).result();
         int france = truth.coarse().franceFeature();
-        assertEquals("GO", r.verdict().decision(), r.verdict().reason());
+        assertEquals(dev.jlens.api.Decision.GO, r.verdict().decision(), r.verdict().reason());
         assertEquals(france, r.verdict().anchor());
 
-        Map<Integer, ExperimentResult.Pair> pairs = new HashMap<>();
-        for (ExperimentResult.Pair p : r.crossmap().pairs()) if (p.anchor() == france) pairs.put(p.fine(), p);
+        Map<Integer, dev.jlens.api.FeaturePair> pairs = new HashMap<>();
+        for (dev.jlens.api.FeaturePair p : r.crossmap().pairs()) if (p.anchor() == france) pairs.put(p.fine(), p);
         for (int d : truth.fine().nearDuplicates()) {
-            ExperimentResult.Pair p = pairs.get(d);
+            dev.jlens.api.FeaturePair p = pairs.get(d);
             assertNotNull(p, "near-duplicate " + d + " is mapped");
-            assertEquals("MATCH", p.classification(), p.toString());
+            assertEquals(dev.jlens.api.Classification.MATCH, p.classification(), p.toString());
             assertEquals(PlantedFrance.NEAR_DUPLICATE_COS, p.cosine(), 1e-5);
             assertTrue(p.correlation() > 0.9 && p.targetCorrelation() > 0, p.toString());
             System.out.printf("near-duplicate %d: correlation %.3f (within France %.3f), cosine %.3f%n", d, p.correlation(),
@@ -57,7 +55,7 @@ class RealisticToyExperimentTest {
 
         Map<Integer, ExperimentResult.FacetSplitRow> split = new HashMap<>();
         for (ExperimentResult.FacetSplitRow s : r.crossmap().facetSplit()) if (s.anchor() == france) split.put(s.fine(), s);
-        Map<Integer, ExperimentResult.Feature> fine = new HashMap<>();
+        Map<Integer, dev.jlens.api.FeatureStats> fine = new HashMap<>();
         r.fine().topBySelectivity().forEach(f -> fine.put(f.feature(), f));
         for (Map.Entry<String, Integer> e : truth.fine().facetFeatures().entrySet()) {
             ExperimentResult.FacetSplitRow s = split.get(e.getValue());
@@ -66,9 +64,9 @@ class RealisticToyExperimentTest {
             assertTrue(s.facetShare() >= 0.8 && s.fireRateTarget() < 0.3, s.toString());
             assertEquals(truth.facetCosines().get(e.getKey()), s.cosine(), 1e-5);
             assertTrue(s.correlation() < 0.5, "the post's rule cannot see it: " + s);
-            ExperimentResult.Pair p = pairs.get(e.getValue());
-            if (p != null) assertNotEquals("MATCH", p.classification(), p.toString());
-            ExperimentResult.Feature f = fine.get(e.getValue());
+            dev.jlens.api.FeaturePair p = pairs.get(e.getValue());
+            if (p != null) assertNotEquals(dev.jlens.api.Classification.MATCH, p.classification(), p.toString());
+            dev.jlens.api.FeatureStats f = fine.get(e.getValue());
             if (f != null) {
                 assertEquals(f.meanTarget() / f.fireRateTarget(), f.meanTargetWhenFiring(), 1e-9);
                 assertTrue(f.meanTargetWhenFiring() > 5 * f.meanTarget(), "the conditional mean shows its real strength: " + f);

@@ -2,7 +2,7 @@ package dev.jlens.study.steering;
 
 import dev.jlens.analysis.PromptSet;
 import dev.jlens.llama.Vocab;
-import dev.jlens.toy.planted.WordRoles;
+import dev.jlens.analysis.WordRoles;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.jlens.study.steering;
 
+import dev.jlens.api.SteeringStudy;
+
 import dev.jlens.study.ExperimentResult;
 
 import java.nio.file.Path;
@@ -17,11 +19,10 @@ import java.util.Objects;
  * @param fluencyTolerance perplexities count as equal when they differ by at most this fraction of coarse-only's
  * @param results        results.json of the France experiment (for the report), or null to skip the report
  */
-public record SteeringConfig(Path model, String coarseSae, String fineSae, int layer, SteeringPlan plan, Mode mode, int prompts,
+public record SteeringConfig(Path model, String coarseSae, String fineSae, int layer, SteeringPlan plan, SteeringStudy.Mode mode, int prompts,
                              long[] seeds, double[] strengths, int maxTokens, float temperature, int topK, float topP,
                              int bootstrapResamples, long seed, double fluencyTolerance, int examplesPerCondition,
                              Path outDir, int nCtx, int threads, ExperimentResult results) {
-    public enum Mode { ADD, DELTA }
 
     public SteeringConfig {
         Objects.requireNonNull(model, "model");

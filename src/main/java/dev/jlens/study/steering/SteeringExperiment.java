@@ -1,5 +1,7 @@
 package dev.jlens.study.steering;
 
+import dev.jlens.api.SteeringStudy;
+
 import dev.jlens.analysis.PromptSet;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.Csv;
@@ -11,6 +13,7 @@ import dev.jlens.llama.Steering;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
 import dev.jlens.study.ReportWriter;
+import dev.jlens.api.SteeringVerdict;
 import dev.jlens.report.ReportModel;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
@@ -74,18 +77,11 @@ public final class SteeringExperiment {
                        Metrics.Estimate targetFine, Metrics.Estimate targetFacetRate, Metrics.Estimate perplexity,
                        Metrics.Estimate repetition, Map<Integer, Double> meanFineActivation, Map<String, Double> meanFacetRate) {}
 
-    /**
-     * @param decision MULTI_RESOLUTION_BETTER or NOT_SHOWN
-     * @param strength the strength the sentence is about
-     * @param rule     the definitions of "better" and "equal fluency" used
-     */
-    public record Verdict(String decision, double strength, String sentence, String rule) {}
-
     public record Summary(String model, String coarseSae, String fineSae, int layer, String mode, int prompts, long[] seeds,
                           double[] strengths, int maxTokens, float temperature, int topK, float topP, int bootstrapResamples, long seed,
                           double fluencyTolerance, String typicalActivation, int repetitionN) {}
 
-    public record Result(Summary config, SteeringPlan plan, List<VectorInfo> vectors, List<Cell> cells, Verdict verdict) {}
+    public record Result(Summary config, SteeringPlan plan, List<VectorInfo> vectors, List<Cell> cells, SteeringVerdict verdict) {}
 
     public record Outcome(Result result, List<GenerationRecord> generations, Path outDir) {}
 
@@ -121,7 +117,7 @@ public final class SteeringExperiment {
                 prompts.add(t);
             }
             Scorer scorer = new Scorer(ctx, cfg.layer(), coarseEnc, fineEnc, plan, lexicon);
-            Vectors vectors = new Vectors(cfg, coarse, fine, cfg.mode() == SteeringConfig.Mode.DELTA ? meanResidual(ctx, prompts, cfg.layer()) : null);
+            Vectors vectors = new Vectors(cfg, coarse, fine, cfg.mode() == SteeringStudy.Mode.DELTA ? meanResidual(ctx, prompts, cfg.layer()) : null);
 
             double[] strengths = cfg.strengths();
             long[] seeds = cfg.seeds();
@@ -144,7 +140,7 @@ public final class SteeringExperiment {
                 }
             }
             List<Cell> cells = aggregate(cfg, plan, lexicon, gens);
-            Verdict verdict = verdict(cfg, plan, cells);
+            SteeringVerdict verdict = verdict(cfg, plan, cells);
             LOG.log(System.Logger.Level.INFO, "steering verdict: {0}", verdict.sentence());
             Result result = new Result(summary(cfg), plan, infos, cells, verdict);
             write(cfg, result, gens, plan, lexicon);
@@ -348,13 +344,13 @@ public final class SteeringExperiment {
      * (a fraction of coarse-only's). The sentence reports the strength with the largest such margin, or, when
      * none qualifies, the strongest strength with the reason.
      */
-    static Verdict verdict(SteeringConfig cfg, SteeringPlan plan, List<Cell> cells) {
+    static SteeringVerdict verdict(SteeringConfig cfg, SteeringPlan plan, List<Cell> cells) {
         String rule = String.format(Locale.ROOT, "better: coarse+fine's 95%% bootstrap CI of the target fine feature's re-encoded activation "
                 + "(feature %d, facet %s) lies above coarse-only's; equal fluency: |ppl(coarse+fine) - ppl(coarse)| <= %.0f%% of ppl(coarse)",
                 plan.targetFine(), plan.targetFacet(), 100 * cfg.fluencyTolerance());
-        Verdict best = null;
+        SteeringVerdict best = null;
         double bestMargin = Double.NEGATIVE_INFINITY;
-        Verdict last = null;
+        SteeringVerdict last = null;
         for (double s : cfg.strengths()) {
             if (s == 0) continue;
             Cell c = find(cells, "coarse", s), cf = find(cells, "coarse+fine", s);
@@ -370,16 +366,16 @@ public final class SteeringExperiment {
                 double margin = cf.targetFine().ciLow() - c.targetFine().ciHigh();
                 if (margin > bestMargin) {
                     bestMargin = margin;
-                    best = new Verdict("MULTI_RESOLUTION_BETTER", s, "Multi-resolution steering beat coarse-only on facet targeting at equal fluency: " + numbers + ".", rule);
+                    best = new SteeringVerdict(SteeringVerdict.Decision.MULTI_RESOLUTION_BETTER, s, "Multi-resolution steering beat coarse-only on facet targeting at equal fluency: " + numbers + ".", rule);
                 }
             } else {
                 String why = !better ? "the intervals overlap or coarse-only is higher" : "fluency is not equal";
-                last = new Verdict("NOT_SHOWN", s, "Multi-resolution steering did not beat coarse-only at equal fluency (" + why + "): " + numbers + ".", rule);
+                last = new SteeringVerdict(SteeringVerdict.Decision.NOT_SHOWN, s, "Multi-resolution steering did not beat coarse-only at equal fluency (" + why + "): " + numbers + ".", rule);
             }
         }
         if (best != null) return best;
         if (last != null) return last;
-        return new Verdict("NOT_SHOWN", 0, "No steered strength was run (only strength 0), so nothing was compared.", rule);
+        return new SteeringVerdict(SteeringVerdict.Decision.NOT_SHOWN, 0, "No steered strength was run (only strength 0), so nothing was compared.", rule);
     }
 
     private static Summary summary(SteeringConfig c) {

@@ -1,5 +1,9 @@
 package dev.jlens.study.steering;
 
+import dev.jlens.api.Classification;
+import dev.jlens.api.FeaturePair;
+import dev.jlens.api.FeatureStats;
+
 import dev.jlens.study.ExperimentResult;
 
 import java.util.LinkedHashMap;
@@ -38,7 +42,7 @@ public record SteeringPlan(int anchor, Map<Integer, String> matchedFines, int ta
     public static SteeringPlan fromResults(ExperimentResult r) {
         int anchor = r.verdict().anchor();
         if (anchor < 0) throw new IllegalArgumentException("results.json's verdict names no anchor (" + r.verdict().decision() + ": " + r.verdict().reason() + ")");
-        Map<Integer, ExperimentResult.Feature> fine = new LinkedHashMap<>();
+        Map<Integer, FeatureStats> fine = new LinkedHashMap<>();
         for (var f : r.fine().topBySelectivity()) fine.putIfAbsent(f.feature(), f);
         for (var f : r.fine().topByEffectSize()) fine.putIfAbsent(f.feature(), f);
         Map<Integer, Double> coarseTypical = new TreeMap<>(), fineTypical = new TreeMap<>();
@@ -46,9 +50,9 @@ public record SteeringPlan(int anchor, Map<Integer, String> matchedFines, int ta
         for (var f : r.coarse().topByEffectSize()) coarseTypical.putIfAbsent(f.feature(), f.meanTarget());
         fine.forEach((k, f) -> fineTypical.put(k, f.meanTarget()));
         Map<Integer, String> matched = new TreeMap<>();
-        for (ExperimentResult.Pair p : r.crossmap().pairs()) {
-            if (p.anchor() != anchor || !p.classification().equals("MATCH")) continue;
-            ExperimentResult.Feature f = fine.get(p.fine());
+        for (FeaturePair p : r.crossmap().pairs()) {
+            if (p.anchor() != anchor || p.classification() != Classification.MATCH) continue;
+            FeatureStats f = fine.get(p.fine());
             if (f == null) throw new IllegalArgumentException("matched fine feature " + p.fine() + " has no feature entry in results.json");
             matched.put(p.fine(), f.likelyFacet() == null ? "none" : f.likelyFacet());
         }

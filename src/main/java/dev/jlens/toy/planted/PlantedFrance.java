@@ -3,6 +3,7 @@ package dev.jlens.toy.planted;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jlens.analysis.PromptSet;
+import dev.jlens.analysis.WordRoles;
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.formats.GgmlType;
 import dev.jlens.sae.SaeConfig;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.analysis.CrossResolutionMap;
+import dev.jlens.analysis.WordRoles;
 import dev.jlens.analysis.FacetProfile;
 import dev.jlens.analysis.FeatureContrast;
 import dev.jlens.analysis.PromptSet;
@@ -59,7 +60,7 @@ class PlantedFranceTest {
         for (FacetProfile p : o.profiles()) profiles.put(p.feature(), p);
         for (Map.Entry<String, Integer> e : gt.fine().facetFeatures().entrySet()) {
             CrossResolutionMap.Pair p = pair(o.map(), france, e.getValue());
-            assertEquals(CrossResolutionMap.Classification.MATCH, p.classification(), e.getKey() + ": " + p);
+            assertEquals(dev.jlens.api.Classification.MATCH, p.classification(), e.getKey() + ": " + p);
             assertTrue(p.cosine() > 0.3 && p.correlation() > 0.5, p.toString());
             assertEquals(gt.facetCosines().get(e.getKey()), p.cosine(), 1e-5, "ground truth cosine of " + e.getKey());
             FacetProfile fp = profiles.get(e.getValue());
@@ -70,11 +71,11 @@ class PlantedFranceTest {
         }
         for (GroundTruth.Decoy d : gt.fine().decoys()) {
             CrossResolutionMap.Pair p = pair(o.map(), france, d.feature());
-            assertEquals(CrossResolutionMap.Classification.valueOf(d.kind()), p.classification(), "decoy " + p);
+            assertEquals(dev.jlens.api.Classification.valueOf(d.kind()), p.classification(), "decoy " + p);
             System.out.printf("decoy %s %d: correlation %.3f cosine %.3f%n", d.kind(), d.feature(), p.correlation(), p.cosine());
         }
-        CrossResolutionMap.Verdict v = o.map().verdict();
-        assertEquals(CrossResolutionMap.Decision.GO, v.decision(), v.reason());
+        dev.jlens.api.Verdict v = o.map().verdict();
+        assertEquals(dev.jlens.api.Decision.GO, v.decision(), v.reason());
         assertEquals(france, v.anchor(), v.reason());
         assertEquals(gt.fine().facetFeatures().size(), v.matches(), "exactly the planted facets match: " + v.reason());
     }
@@ -87,9 +88,9 @@ class PlantedFranceTest {
         assertArrayEquals(model.vocabulary().tokens().toArray(), m.vocabulary().tokens().toArray(), "same vocabulary");
         assertArrayEquals(model.weights().layers().get(3).ffnUp(), m.weights().layers().get(3).ffnUp(), "same random blocks");
         PlantedPipeline.Outcome o = PlantedPipeline.run(m, g, 10);
-        CrossResolutionMap.Verdict v = o.map().verdict();
+        dev.jlens.api.Verdict v = o.map().verdict();
         System.out.println("unplanted: " + v.reason());
-        assertEquals(CrossResolutionMap.Decision.NO_GO, v.decision(), v.reason());
+        assertEquals(dev.jlens.api.Decision.NO_GO, v.decision(), v.reason());
         assertNotEquals(PlantedFrance.COARSE_FRANCE, o.anchors().get(0).feature(), "no France feature without planting");
     }
 

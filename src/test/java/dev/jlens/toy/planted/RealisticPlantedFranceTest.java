@@ -48,13 +48,13 @@ class RealisticPlantedFranceTest {
         for (int d : gt.fine().nearDuplicates()) {
             CrossResolutionMap.Pair p = pairs.get(((long) france << 32) | d);
             assertNotNull(p, "near-duplicate " + d + " is among the top fine features");
-            assertEquals(CrossResolutionMap.Classification.MATCH, p.classification(), p.toString());
+            assertEquals(dev.jlens.api.Classification.MATCH, p.classification(), p.toString());
             assertEquals(PlantedFrance.NEAR_DUPLICATE_COS, p.cosine(), 1e-5);
             assertTrue(p.correlation() > 0.9, p.toString());
             System.out.printf("near-duplicate %d: correlation %.3f cosine %.3f%n", d, p.correlation(), p.cosine());
         }
-        CrossResolutionMap.Verdict v = o.map().verdict();
-        assertEquals(CrossResolutionMap.Decision.GO, v.decision(), v.reason());
+        dev.jlens.api.Verdict v = o.map().verdict();
+        assertEquals(dev.jlens.api.Decision.GO, v.decision(), v.reason());
         assertEquals(france, v.anchor());
         assertEquals(gt.fine().nearDuplicates().size(), v.matches(), "the near-duplicates, and only they, match: " + v.reason());
 
@@ -77,7 +77,7 @@ class RealisticPlantedFranceTest {
             // the post's rule cannot see it
             assertTrue(r.correlation() < CrossResolutionMap.Thresholds.DEFAULT.minCorrelation(), r.toString());
             CrossResolutionMap.Pair p = pairs.get(((long) france << 32) | e.getValue());
-            if (p != null) assertNotEquals(CrossResolutionMap.Classification.MATCH, p.classification(), p.toString());
+            if (p != null) assertNotEquals(dev.jlens.api.Classification.MATCH, p.classification(), p.toString());
             System.out.printf("facet %-16s %4d: fires on %.0f%% of France prompts (%.0f%% of them %s), mean when firing %.2f, cosine %.3f, "
                             + "correlation all %.3f, within France %.3f%n", e.getKey(), r.fine(), 100 * r.fireRateTarget(), 100 * r.facetShare(),
                     r.facet(), r.meanWhenFiring(), r.cosine(), r.correlation(), r.targetCorrelation());

@@ -1,6 +1,4 @@
-package dev.jlens.toy.planted;
-
-import dev.jlens.analysis.PromptSet;
+package dev.jlens.analysis;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,7 +28,7 @@ import java.util.TreeSet;
  * the sets cannot be planted and {@link #derive} throws.
  *
  * <p>Words are maximal runs of letters/digits; every other non-space character is a word of its own, which
- * is how {@link dev.jlens.toy.Vocabulary#encode} splits text when every such word is in the vocabulary.
+ * is how the toy vocabulary ({@code dev.jlens.toy.Vocabulary#encode}) splits text when every such word is in the vocabulary.
  */
 public final class WordRoles {
     private static final System.Logger LOG = System.getLogger(WordRoles.class.getName());

@@ -1,0 +1,56 @@
+package dev.jlens.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One feature's contrast statistics, target vs control prompts, on per-prompt aggregates (zeros included), with the
+ * prompts it fires on most: the one definition that results.json, the feature CSVs, the report's tables and the API
+ * ({@link Experiment.Results}, {@link Experiment.Contrast}) share. Immutable.
+ *
+ * @param feature              feature index in its SAE, >= 0
+ * @param meanTarget           mean activation over the target prompts
+ * @param meanControl          mean activation over the control prompts
+ * @param fireRateTarget       fraction of target prompts with activation {@code > 0}
+ * @param fireRateControl      fraction of control prompts with activation {@code > 0}
+ * @param selectivity          meanTarget / (meanTarget + meanControl), in [0, 1]; 0 when both means are 0
+ * @param auroc                Mann-Whitney U / (n_target * n_control), ties counted 1/2
+ * @param pValue               two-sided Mann-Whitney U p-value (exact without ties in small samples, tie-corrected normal
+ *                             approximation otherwise; as scipy.stats.mannwhitneyu computes it)
+ * @param qValue               Benjamini-Hochberg adjusted {@code pValue} over all active features of the SAE
+ * @param effectSize           Cohen's d: (meanTarget - meanControl) / pooled standard deviation
+ * @param permutationPValue    the check: two-sided permutation p-value of the difference of means,
+ *                             (count + 1) / (permutations + 1), never below 1 / (permutations + 1)
+ * @param meanTargetWhenFiring mean over the target prompts it fires on (meanTarget / fireRateTarget); NaN (null in
+ *                             JSON) when it fires on none
+ * @param likelyFacet          the target facet it fires for when one dominates ({@code mixed} or {@code none} otherwise);
+ *                             null when the target prompts carry no facets
+ * @param meanByFacet          its mean activation per target facet (empty without facets)
+ * @param topPrompts           the prompts it fires on most, strongest first (at most 5 in a run's results)
+ * @param neuronpediaUrl       the feature's Neuronpedia page, or null when the SAE has no neuronpedia_id
+ */
+public record FeatureStats(int feature, double meanTarget, double meanControl, double fireRateTarget, double fireRateControl,
+                           double selectivity, double auroc, double pValue, double qValue, double effectSize,
+                           double permutationPValue, double meanTargetWhenFiring, String likelyFacet,
+                           Map<String, Double> meanByFacet, List<TopPrompt> topPrompts, String neuronpediaUrl) {
+    /** Checks the index and copies the top prompts. */
+    public FeatureStats {
+        if (feature < 0) throw new IllegalArgumentException("feature index must be >= 0, got " + feature);
+        meanByFacet = meanByFacet == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(meanByFacet));
+        topPrompts = List.copyOf(Objects.requireNonNull(topPrompts, "topPrompts"));
+    }
+
+    /**
+     * A prompt the feature fires on, with its activation there.
+     *
+     * @param prompt index of the prompt (target prompts first, then control)
+     * @param text   the prompt (untrusted text)
+     * @param facet  its facet, or null
+     * @param value  the feature's aggregated activation on it
+     */
+    public record TopPrompt(int prompt, String text, String facet, double value) {
+        /** Checks the text is given. */
+        public TopPrompt { Objects.requireNonNull(text, "text"); }
+    }
+}
