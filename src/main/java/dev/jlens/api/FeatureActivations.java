@@ -12,19 +12,48 @@ public final class FeatureActivations {
 
     FeatureActivations(SparseCodes codes) { this.codes = codes; }
 
-    /** Rows encoded (one per activation row). */
+    /**
+     * Rows encoded.
+     *
+     * @return one per activation row
+     */
     public int rows() { return codes.nTokens(); }
-    /** The SAE's width d_sae: feature indices are in [0, width). */
+    /**
+     * The SAE's width.
+     *
+     * @return d_sae: feature indices are in [0, width)
+     */
     public int width() { return codes.dSae(); }
-    /** The active features of a row, ascending (a fresh array). */
+    /**
+     * The active features of a row.
+     *
+     * @param row a row index
+     * @return their indices, ascending (a fresh array)
+     */
     public int[] features(int row) { return codes.indices(row); }
-    /** Their activations, in the order of {@link #features} (a fresh array). */
+    /**
+     * The activations of a row's active features.
+     *
+     * @param row a row index
+     * @return their activations, in the order of {@link #features} (a fresh array)
+     */
     public float[] values(int row) { return codes.values(row); }
 
-    /** A (feature, activation) pair. */
+    /**
+     * A (feature, activation) pair.
+     *
+     * @param feature    the feature index
+     * @param activation its activation
+     */
     public record Feature(int feature, float activation) {}
 
-    /** The {@code k} strongest features of a row, strongest first. */
+    /**
+     * The strongest features of a row.
+     *
+     * @param row a row index
+     * @param k   how many
+     * @return at most {@code k} features, strongest first
+     */
     public List<Feature> top(int row, int k) {
         int[] f = codes.indices(row);
         float[] v = codes.values(row);

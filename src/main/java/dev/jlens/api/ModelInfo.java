@@ -46,6 +46,10 @@ public record ModelInfo(Path file, int ggufVersion, int tensorCount, int metadat
     /**
      * Reads and validates {@code gguf}. Throws an IOException naming the file, field and value when it is not a
      * well-formed gemma2 GGUF ({@link Failures#isBadInput} is true for it), a NoSuchFileException when it is missing.
+     *
+     * @param gguf the model file
+     * @return its header facts
+     * @throws IOException when it cannot be read; a {@link dev.jlens.errors.InvalidFileException} when it is malformed
      */
     public static ModelInfo read(Path gguf) throws IOException {
         try (GgufFile f = GgufFile.open(gguf)) {

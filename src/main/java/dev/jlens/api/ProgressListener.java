@@ -13,6 +13,8 @@ package dev.jlens.api;
 @FunctionalInterface
 public interface ProgressListener {
     /**
+     * Reports progress of one stage.
+     *
      * @param stage what is running, e.g. {@code "capture"}, {@code "encode coarse"}, {@code "generate coarse x4"}
      * @param done  units finished so far, {@code 0 <= done <= total}
      * @param total units in this stage

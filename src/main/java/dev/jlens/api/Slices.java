@@ -30,14 +30,25 @@ public final class Slices {
      */
     public record Slice(Path path, int throughLayer, int sourceLayers, int layers, int tensors, long sourceBytes, long bytes,
                         String sourceSha256) {
-        /** The slice's size as a fraction of the source's, in (0, 1]. */
+        /**
+         * The slice's size as a fraction of the source's.
+         *
+         * @return a ratio in (0, 1]
+         */
         public double sizeRatio() { return (double) bytes / sourceBytes; }
     }
 
     /**
      * Writes the slice of {@code model} through layer {@code throughLayer} to {@code out} (atomically; tensor bytes
      * copied verbatim, any quantization). IllegalArgumentException when the layer is not in 0..layers-2 or
-     * {@code out} is the model; a FormatException (bad input) when the model is not a valid GGUF.
+     * {@code out} is the model; an {@link dev.jlens.errors.InvalidFileException} (bad input) when the model is not a
+     * valid GGUF.
+     *
+     * @param model        the source GGUF
+     * @param throughLayer the last layer kept, 0..layers-2
+     * @param out          the slice file to write
+     * @return what was written
+     * @throws IOException when a file cannot be read or written, or the model is malformed
      */
     public static Slice write(Path model, int throughLayer, Path out) throws IOException {
         Objects.requireNonNull(model, "model");
@@ -46,7 +57,13 @@ public final class Slices {
         return new Slice(r.out(), r.throughLayer(), r.sourceBlocks(), r.blocks(), r.tensors(), r.sourceBytes(), r.bytes(), r.sourceSha256());
     }
 
-    /** The layer a slice was cut after, or empty for a full model. Reads only the GGUF header. */
+    /**
+     * The layer a slice was cut after. Reads only the GGUF header.
+     *
+     * @param model a GGUF
+     * @return the layer, or empty for a full model
+     * @throws IOException when it cannot be read or is malformed
+     */
     public static OptionalInt throughLayer(Path model) throws IOException {
         return GgufSlice.throughLayer(Objects.requireNonNull(model, "model"));
     }

@@ -32,6 +32,11 @@ public final class SparseAutoencoder implements AutoCloseable {
      * Loads an SAE and an encoder ("auto" = Vector API when available; also "vector", "ggml", "scalar"). A registry
      * id wins over a folder of the same relative name (write {@code ./path} for the folder); a params.npz outside a
      * {@code layer_N} folder loads with its hook layer unknown ({@link #load(String, String, int)} states it).
+     *
+     * @param pathOrId a params.npz, a SAELens directory or a registry id
+     * @param encoder  "auto", "vector", "ggml" or "scalar"
+     * @return the loaded SAE with its encoder; close it after use
+     * @throws IOException when a file cannot be read, or ({@link dev.jlens.errors.InvalidFileException}) is malformed
      */
     public static SparseAutoencoder load(String pathOrId, String encoder) throws IOException {
         return load(pathOrId, encoder, -1);
@@ -40,6 +45,12 @@ public final class SparseAutoencoder implements AutoCloseable {
     /**
      * As {@link #load(String, String)}; {@code hookLayer} (>= 0, or -1) is the layer of a params.npz whose path names
      * none (its hook is then {@code blocks.hookLayer.hook_resid_post}).
+     *
+     * @param pathOrId  a params.npz, a SAELens directory or a registry id
+     * @param encoder   "auto", "vector", "ggml" or "scalar"
+     * @param hookLayer the layer of a bare params.npz, or -1
+     * @return the loaded SAE with its encoder; close it after use
+     * @throws IOException when a file cannot be read, or ({@link dev.jlens.errors.InvalidFileException}) is malformed
      */
     public static SparseAutoencoder load(String pathOrId, String encoder, int hookLayer) throws IOException {
         Sae sae = Sae.load(pathOrId, hookLayer);
@@ -51,34 +62,73 @@ public final class SparseAutoencoder implements AutoCloseable {
         }
     }
 
-    /** Loads an SAE with the {@code auto} encoder. */
+    /**
+     * Loads an SAE with the {@code auto} encoder.
+     *
+     * @param pathOrId a params.npz, a SAELens directory or a registry id
+     * @return the loaded SAE; close it after use
+     * @throws IOException when a file cannot be read, or ({@link dev.jlens.errors.InvalidFileException}) is malformed
+     */
     public static SparseAutoencoder load(String pathOrId) throws IOException { return load(pathOrId, "auto"); }
 
-    /** The hook it was trained on, e.g. {@code blocks.12.hook_resid_post}; null when unknown (a bare params.npz). */
+    /**
+     * The hook it was trained on.
+     *
+     * @return e.g. {@code blocks.12.hook_resid_post}; null when unknown (a bare params.npz)
+     */
     public String hookName() { return sae.cfg().hookName(); }
-    /** SAELens' architecture: "jumprelu", "standard" or "topk". */
+    /**
+     * SAELens' architecture.
+     *
+     * @return "jumprelu", "standard" or "topk"
+     */
     public String architecture() { return sae.cfg().architecture(); }
-    /** The model it was trained on (e.g. {@code gemma-2-2b}); null when unknown. */
+    /**
+     * The model it was trained on.
+     *
+     * @return e.g. {@code gemma-2-2b}; null when unknown
+     */
     public String modelName() { return sae.cfg().modelName(); }
 
-    /** Input width d_in (the model's d_model). */
+    /**
+     * Input width.
+     *
+     * @return d_in (the model's d_model)
+     */
     public int dIn() { return sae.dIn(); }
-    /** Number of features d_sae. */
+    /**
+     * Number of features.
+     *
+     * @return d_sae
+     */
     public int dSae() { return sae.dSae(); }
 
-    /** The Neuronpedia page of a feature, or null when the SAE has no neuronpedia_id. */
+    /**
+     * The Neuronpedia page of a feature.
+     *
+     * @param feature a feature index
+     * @return its address, or null when the SAE has no neuronpedia_id
+     */
     public String neuronpediaUrl(int feature) {
         String id = sae.cfg().neuronpediaId();
         return id == null ? null : "https://www.neuronpedia.org/" + id + "/" + feature;
     }
 
-    /** The feature's decoder row (its direction in the residual stream), length d_in. */
+    /**
+     * The feature's decoder row: its direction in the residual stream.
+     *
+     * @param feature a feature index in [0, d_sae)
+     * @return a fresh array of length d_in
+     */
     public float[] decoderRow(int feature) { return sae.decoderRow(feature); }
 
     /**
      * Sparse codes of every row. d_in must equal the activations' d_model, and the SAE's hook must be the captured
      * one ({@code blocks.layer.hook_resid_post}, or {@code blocks.(layer+1).hook_resid_pre}): otherwise an
      * IllegalArgumentException names both hooks. An SAE whose hook is unknown encodes any layer.
+     *
+     * @param x a capture of this SAE's layer
+     * @return the active features and their activations, one row per activation row
      */
     public FeatureActivations encode(LayerActivations x) {
         sae.validateFor(x.dModel());

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 public class InvalidFileException extends IOException {
     private static final long serialVersionUID = 1L;
     private final transient Path file;
+    /** Where in the file the problem is. */
     private final String field;
+    /** What is wrong, naming the offending value. */
     private final String problem;
 
     /**

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 public class InvalidModelFileException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
     private final transient Path file;
+    /** The header key, tensor name or byte offset at fault. */
     private final String field;
 
     /**

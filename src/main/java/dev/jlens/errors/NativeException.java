@@ -7,7 +7,9 @@ package dev.jlens.errors;
  */
 public class NativeException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** The native function or step that failed, or an empty string. */
     private final String operation;
+    /** Its status code, or 0. */
     private final int status;
 
     /**
