@@ -1,6 +1,7 @@
 package dev.jlens.cli;
 
 import dev.jlens.api.Experiment;
+import dev.jlens.api.Verdict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,7 +75,7 @@ final class AnalysisCommands {
             Checks.saeSource(fine);
             Logs.runFolder(out);
             Experiment.Outcome r = Experiment.crossmap(in.captures(), coarse, fine, out, opts.settings(), new ProgressBar(spec.commandLine().getErr(), "encode", "shards"));
-            Experiment.Verdict v = r.verdict();
+            Verdict v = r.verdict();
             spec.commandLine().getOut().printf("%s: %s%nreport:  %s%n", v.go() ? "GO" : "NO-GO", v.reason(), r.report().toAbsolutePath());
             return 0;
         }

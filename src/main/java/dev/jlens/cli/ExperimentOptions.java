@@ -1,6 +1,8 @@
 package dev.jlens.cli;
 
+import dev.jlens.api.EncoderKind;
 import dev.jlens.api.Experiment;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -26,7 +28,7 @@ final class ExperimentOptions {
     @Option(names = "--target", description = "target (concept) prompts, .jsonl with facets or .txt (default: the shipped France set)") Path target;
     @Option(names = "--control", description = "control (neutral) prompts (default: the shipped neutral set)") Path control;
     @Option(names = "--layer", defaultValue = "12", description = "layer whose output (blocks.L.hook_resid_post) is captured and analysed; the SAEs must be of this layer") int layer;
-    @Option(names = "--aggregate", defaultValue = "max", description = "per-prompt aggregate over non-BOS tokens: max | mean | last") String aggregate;
+    @Option(names = "--aggregate", defaultValue = "max", converter = AggregateConverter.class, description = "per-prompt aggregate over non-BOS tokens: max | mean | last") Experiment.Aggregate aggregate;
     @Option(names = "--anchors", defaultValue = "10", description = "top coarse features used as anchors") int anchors;
     @Option(names = "--fine-candidates", defaultValue = "100", description = "top fine features mapped against the anchors") int fineCandidates;
     @Option(names = "--min-activation", defaultValue = "0.5", description = "min mean target activation to rank by selectivity") double minActivation;
@@ -46,7 +48,7 @@ final class ExperimentOptions {
         permutations = n;
     }
     @Option(names = "--seed", defaultValue = "1234", description = "seed of the label permutations (and of steering's random direction and bootstrap)") long seed;
-    @Option(names = "--encoder", defaultValue = "auto", description = "auto | vector | ggml | ggml-gpu | scalar") String encoder;
+    @Option(names = "--encoder", defaultValue = "auto", converter = EncoderConverter.class, description = "auto | vector | ggml | ggml-gpu | scalar") EncoderKind encoder;
     @Option(names = "--ctx", defaultValue = "2048", description = "context size = most tokens per batch") int ctx;
     int seqs;
     int threads;
@@ -62,10 +64,20 @@ final class ExperimentOptions {
     /** The options as the API's settings (validated: IllegalArgumentException names the bad value). */
     Experiment.Settings settings() {
         return Experiment.Settings.builder().targetPrompts(target).controlPrompts(control).layer(layer)
-                .aggregate(Experiment.Aggregate.parse(aggregate)).anchors(anchors).fineCandidates(fineCandidates)
+                .aggregate(aggregate).anchors(anchors).fineCandidates(fineCandidates)
                 .minActivation(minActivation).minCosine(minCosine).minCorrelation(minCorrelation).minSubFeatures(minSub)
                 .permutations(permutations).seed(seed).encoder(encoder).contextTokens(ctx).promptsPerBatch(seqs).threads(threads())
                 .gpuCapture(gpuCapture).cacheDir(cache != null ? cache : Path.of("runs", "cache")).build();
+    }
+
+    /** --encoder's spelling (ggml-gpu...), refused while the command line is parsed: exit 2 before any file is read. */
+    static final class EncoderConverter implements ITypeConverter<EncoderKind> {
+        @Override public EncoderKind convert(String s) { return EncoderKind.parse(s); }
+    }
+
+    /** --aggregate, any case, refused while the command line is parsed. */
+    static final class AggregateConverter implements ITypeConverter<Experiment.Aggregate> {
+        @Override public Experiment.Aggregate convert(String s) { return Experiment.Aggregate.parse(s); }
     }
 
     /** --threads, 0 meaning all cores. */

@@ -1,6 +1,7 @@
 package dev.jlens.cli;
 
 import dev.jlens.api.Experiment;
+import dev.jlens.api.Verdict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,6 +26,7 @@ final class FranceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        Experiment.Settings settings = opts.settings().toBuilder().fastKv(fastKv).build(); // bad values: exit 2 before any file is read
         Checks.outputFolder("--out", out);
         opts.check();
         choice.check(opts.layer);
@@ -32,11 +34,10 @@ final class FranceCommand implements Callable<Integer> {
         Path model = m.model();
         String coarse = m.coarse(), fine = m.fine();
         String name = !m.toy() ? "france" : noPlanted ? "france-toy-unplanted" : "france-toy";
-        Experiment.Settings settings = opts.settings().toBuilder().fastKv(fastKv).build();
         Path dir = out != null ? out : Experiment.runFolder(Path.of("runs"), name, model, coarse, fine, settings);
         Logs.runFolder(dir);
         Experiment.Outcome r = Experiment.run(model, coarse, fine, dir, settings, new ProgressBar(spec.commandLine().getErr(), "capture", "prompts", "encode", "shards"));
-        Experiment.Verdict v = r.verdict();
+        Verdict v = r.verdict();
         o.printf("%n%s: %s%n", v.go() ? "GO" : "NO-GO", v.reason());
         o.printf("report:  %s%n", dir.resolve("report.html").toAbsolutePath());
         o.printf("results: %s%n", dir.resolve("results.json").toAbsolutePath());

@@ -54,6 +54,7 @@ final class SteerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
+        Experiment.Settings experiment = opts.settings().toBuilder().fastKv(fastKv).build(); // bad values: exit 2 before any file is read
         Checks.outputFolder("--out", out);
         opts.check();
         choice.check(opts.layer);
@@ -70,7 +71,7 @@ final class SteerCommand implements Callable<Integer> {
             ModelChoice.Resolved m = choice.resolve(true, spec.commandLine().getErr());
             dir = out != null ? out : Path.of("runs", "steer");
             Logs.runFolder(dir);
-            r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, opts.settings().toBuilder().fastKv(fastKv).build(),
+            r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, experiment,
                     new ProgressBar(spec.commandLine().getErr(), "capture", "prompts", "encode", "shards")).results();
         }
         SteeringStudy.Settings settings = new SteeringStudy.Settings(neutralPrompts(), seeds, strengths, maxTokens, temperature, topK, topP, mode,
