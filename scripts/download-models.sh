@@ -5,7 +5,8 @@
 # checked against the sha256 recorded in models/registry.json before it is moved into place.
 # Needs internet access to the model hub (not available on every machine) and python3 (to read the registry).
 #
-#   scripts/download-models.sh            # gemma-2-2b Q8_0 GGUF + 16k + 262k SAEs (~8 GB)
+#   scripts/download-models.sh            # gemma-2-2b F16 GGUF + 16k + 262k SAEs (~10 GB)
+#   scripts/download-models.sh --fast     # the Q8_0 GGUF instead of F16 (half the size; 8-bit activations, docs/quant-impact.md)
 #   scripts/download-models.sh --no-262k  # skip the 4.8 GB 262k SAE
 #   scripts/download-models.sh --pin      # first resolve what the registry does not pin yet: the current commit of
 #                                         # each repository and the SHA-256 the hub publishes for each file, written
@@ -24,11 +25,14 @@ registry="$JLENS_ROOT/models/registry.json"
 hub="${JLENS_HUB:-https://huggingface.co}"
 want_262k=1
 pin=0
+# F16 by default: quantised weights also quantise every matmul input (jlens quant-impact, docs/quant-impact.md)
+gguf_model=gemma-2-2b-F16
 for a in "$@"; do
   case "$a" in
     --no-262k) want_262k=0 ;;
+    --fast) gguf_model=gemma-2-2b-Q8_0 ;;
     --pin) pin=1 ;;
-    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) die "unknown option $a" ;;
   esac
 done
@@ -94,7 +98,7 @@ if [ -n "${JLENS_GGUF_REPO:-}${JLENS_GGUF_FILE:-}" ]; then
   repo="${JLENS_GGUF_REPO:-bartowski/gemma-2-2b-GGUF}"; file="${JLENS_GGUF_FILE:-gemma-2-2b-Q8_0.gguf}"
   items+=("gguf|env||$repo|$repo|${JLENS_GGUF_REVISION:-}|$file|$models/gemma-2-2b/$file|${JLENS_GGUF_SHA256:-}")
 else
-  m=gemma-2-2b-Q8_0
+  m=$gguf_model
   items+=("gguf|models|$m||$(reg 'r["models"][a[0]]["repo_id"]' $m)|$(reg 'r["models"][a[0]].get("revision")' $m)|$(reg 'r["models"][a[0]]["repo_path"]' $m)|$models/$(reg 'r["models"][a[0]]["path"]' $m)|$(reg 'r["models"][a[0]].get("sha256")' $m)")
 fi
 add_release_sae gemma-scope-2b-pt-res layer_12/width_16k/average_l0_82 sae-16k
