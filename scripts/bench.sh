@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Performance benchmarks: capture vs llama-bench, eval-callback overhead, SAE encode vs FMA peak, France
 # experiment memory and wall time. Writes docs/benchmarks.md from the measurements of this run.
-# Usage: scripts/bench.sh [--quick] [--gpu] [--fresh]
+# Usage: scripts/bench.sh [--quick] [--gpu] [--atlas] [--fresh]
 #   --quick  fewer runs, 16k SAE only, fewer prompts (under ~10 minutes on 2 cores)
+#   --atlas  only the feature atlas (2B-shaped Q8_0 model, 16k SAE calibrated to it): statistics cost vs capture-only
+#            (interleaved shard by shard), peak RSS at growing corpus sizes (JLENS_BENCH_ATLAS_TOKENS, default
+#            "1024 4096 16384" on the 2B shape; JLENS_BENCH_ATLAS_TOY_TOKENS, default "10000 100000 1000000" on the planted
+#            toy), Spark local[2] vs embedded (needs spark/ built by scripts/jlens-spark), accumulator memory of a 262k SAE,
+#            --encoder auto vs a calibration; written as the atlas section of docs/benchmarks.md
 #   --gpu    on a machine with an NVIDIA GPU: builds llama.cpp with CUDA (JLENS_CUDA_ARCHS), measures capture with
 #            blocks 0..12 offloaded vs llama-bench -ngl 99 (Q8_0 and Q4_0 2B-shaped models) and the ggml-gpu SAE
 #            encode (16k and 262k, f32 and bf16), and writes them as the GPU section of docs/benchmarks.md
@@ -19,8 +24,9 @@ for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
     --gpu) mode=gpu ;;
+    --atlas) mode=atlas ;;
     --fresh) fresh=1 ;;
-    *) die "unknown option $a (use --quick, --gpu, --fresh)" ;;
+    *) die "unknown option $a (use --quick, --gpu, --atlas, --fresh)" ;;
   esac
 done
 B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
@@ -65,8 +71,8 @@ sae() { # width dsae -> Gemma Scope f32 npz and SAELens bf16 dir under layer_12 
   [ -f "$d-f32/params.npz" ] || { mkdir -p "$d-f32"; cli toy-sae --d-sae "$2" --npz "$d-f32/params.npz" >&2; }
   [ -f "$d-bf16/cfg.json" ] || cli toy-sae --d-sae "$2" --bf16 --saelens "$d-bf16" >&2
 }
-sae 16k 16384
-[ "$mode" != quick ] && sae 262k 262144
+[ "$mode" != atlas ] && sae 16k 16384
+[ "$mode" != quick ] && [ "$mode" != atlas ] && sae 262k 262144
 
 step() { # name args... : one driver run, skipped when its result exists
   local name=$1; shift
@@ -114,6 +120,7 @@ fi
 if [ "$mode" = quick ]; then runs=3; pp=256; lbreps=2; ovt=32; enc16=256; caps=(64); e2e=(10:1 10:4); fine=16k
 else runs=5; pp=512; lbreps=5; ovt=512; enc16=1024; caps=(64 256); e2e=(200:1 200:4); fine=262k; fi
 
+if [ "$mode" != atlas ]; then
 step peak peak threads="$T" runs="$runs"
 if [ -x "$native/llama-bench" ] && [ ! -f "$R/llama-bench.json" ]; then
   echo "bench: llama-bench pp$pp..." >&2
@@ -139,6 +146,7 @@ for w in 16k $([ "$mode" = full ] && echo 262k); do
     step "encode-ab-$w-$fmt" encode-ab sae="$s" tokens="$tok" threads="$T" runs=$((runs + 2))
   done
 done
+fi
 # the experiment runs on SAEs calibrated to this model's layer-12 residual (like trained SAEs; the encode
 # benchmarks above use toys calibrated to N(0, 1) tokens, which fire on most features of real activations)
 model_sae() { # width dsae -> layer_12/width_<w>-model/params.npz, with its calibration record in results
@@ -149,7 +157,63 @@ model_sae() { # width dsae -> layer_12/width_<w>-model/params.npz, with its cali
     label="model-sae-$1" out="$R/model-sae-$1.json" || die "model-calibrated SAE failed"
 }
 model_sae 16k 16384
-[ "$fine" = 262k ] && model_sae 262k 262144
+[ "$fine" = 262k ] && [ "$mode" != atlas ] && model_sae 262k 262144
+if [ "$mode" = atlas ]; then
+  model_sae 16k 16384
+  sae16="$B/layer_12/width_16k-model/params.npz"
+  corpus="$B/atlas-corpus.txt"
+  [ -f "$corpus" ] || "${java[@]}" dev.jlens.bench.Bench atlas-corpus corpus="$corpus" words=1500000 out="$R/atlas-corpus.json"
+  step atlas-ab atlas model="$model" sae="$sae16" corpus="$corpus" tokens="${JLENS_BENCH_ATLAS_AB_TOKENS:-8192}" threads="$T" shard=8 \
+    lens=32 work="$B/work-atlas-ab"
+  rss() { # name model sae tokens
+    [ -f "$R/$1.json" ] && { echo "bench: $1 (cached)" >&2; return 0; }
+    echo "bench: $1 (peak RSS, $4 tokens)..." >&2
+    rm -rf "$B/work-$1"
+    /usr/bin/time -f '%M' -o "$R/$1.time" "${java[@]}" dev.jlens.bench.Bench atlas model="$2" sae="$3" corpus="$corpus" tokens="$4" \
+      threads="$T" shard=32 baseline=false lens=0 work="$B/work-$1" label="$1" out="$R/$1.json"
+    rm -rf "$B/work-$1"
+  }
+  for n in ${JLENS_BENCH_ATLAS_TOKENS:-1024 4096 16384}; do rss "atlas-rss-$n" "$model" "$sae16" "$n"; done
+  toy="$JLENS_ROOT/models/generated/planted-france"
+  [ -f "$toy/model.gguf" ] || cli atlas --max-tokens 1 --out "$B/work-toy-init" >/dev/null 2>&1 || true
+  for n in ${JLENS_BENCH_ATLAS_TOY_TOKENS:-10000 100000 1000000}; do rss "atlas-toy-rss-$n" "$toy/model.gguf" "$toy/coarse/params.npz" "$n"; done
+  [ -f "$R/atlas-memory-262k.json" ] || "${java[@]}" -Xmx4g dev.jlens.bench.Bench atlas-memory d_sae=262144 out="$R/atlas-memory-262k.json"
+  s32="$B/layer_12/width_16k-f32/params.npz"; s16="$B/layer_12/width_16k-bf16"
+  [ -f "$s32" ] || cli toy-sae --d-sae 16384 --npz "$s32" >&2
+  [ -f "$s16/cfg.json" ] || cli toy-sae --d-sae 16384 --bf16 --saelens "$s16" >&2
+  step encoder-calibrate-16k-f32 encoder-calibrate sae="$s32" tokens=256 threads="$T" pairs=5
+  step encoder-calibrate-16k-bf16 encoder-calibrate sae="$s16" tokens=256 threads="$T" pairs=5
+  # Spark local[2] vs embedded: the same CLI and class path (spark/ built by scripts/jlens-spark), whole runs, alternating
+  sjar="$JLENS_ROOT/spark/target/jlens-spark-0.1.0-SNAPSHOT.jar"
+  if [ ! -f "$R/spark-vs-embedded.json" ] && [ -f "$sjar" ] && [ -f "$JLENS_ROOT/spark/target/classpath.txt" ]; then
+    sflags="$(sed -n 's:.*<spark.jvm.flags>\(.*\)</spark.jvm.flags>.*:\1:p' "$JLENS_ROOT/spark/pom.xml")"
+    stok=${JLENS_BENCH_ATLAS_SPARK_TOKENS:-200000}
+    runs_json=""
+    for i in 1 2; do
+      for how in embedded spark; do
+        rm -rf "$B/work-spark-$how"
+        extra=(); [ "$how" = spark ] && extra=(--spark 'local[2]')
+        t0=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        SPARK_LOCAL_IP=127.0.0.1 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector $sflags \
+          -Djlens.native.dir="$native" -Djlens.project.dir="$JLENS_ROOT" -cp "$sjar:$(cat "$JLENS_ROOT/spark/target/classpath.txt")" dev.jlens.cli.Main \
+          atlas --model "$toy/model.gguf" --sae "$toy/coarse/params.npz" \
+          --corpus "$corpus" --max-tokens "$stok" --out "$B/work-spark-$how" "${extra[@]}" >"$B/spark-$how.log" 2>&1 \
+          || die "atlas $how failed (log: $B/spark-$how.log)"
+        eval "${how}_s=$(echo "$(date +%s.%N) - $t0" | bc)"
+      done
+      runs_json="$runs_json${runs_json:+,}{\"run\": $i, \"tokens\": $stok, \"embedded_s\": $embedded_s, \"spark_s\": $spark_s, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+    done
+    cmp -s "$B/work-spark-embedded/features.jsonl" "$B/work-spark-spark/features.jsonl" || die "Spark and embedded features.jsonl differ"
+    printf '{"note": "%s", "runs": [%s]}\n' "Planted toy model and its coarse SAE, $stok tokens of the generated corpus, whole runs of the same CLI on one class path (JVM start, model and SAE hashing, Spark session start, both passes, logit lens, writing), alternating embedded and Spark; embedded uses $T model threads, Spark local[2] two tasks of spark.task.cpus=1 thread. features.jsonl byte-identical." "$runs_json" >"$R/spark-vs-embedded.json"
+  elif [ ! -f "$sjar" ]; then
+    echo "bench: no $sjar: build it with scripts/jlens-spark (or mvn -f spark/pom.xml package) for the Spark comparison" >&2
+  fi
+  { env_common; echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"; } >"$R/env.properties"
+  "${java[@]}" dev.jlens.bench.Bench report-atlas results="$R" out="$JLENS_ROOT/docs/benchmarks.md"
+  echo "bench: wrote the atlas section of $JLENS_ROOT/docs/benchmarks.md" >&2
+  exit 0
+fi
 for spec in "${e2e[@]}"; do
   limit=${spec%%:*}; rep=${spec##*:}; name="e2e-$((2 * limit * rep))"
   [ -f "$R/$name.json" ] && { echo "bench: $name (cached)" >&2; continue; }

@@ -47,6 +47,10 @@ public final class Bench {
             BenchReport.write(a.path("results"), a.path("out"));
             return;
         }
+        if (args[0].equals("report-atlas")) {
+            AtlasBench.writeReport(a.path("results"), a.path("out"));
+            return;
+        }
         if (args[0].equals("report-gpu")) {
             BenchReport.writeGpu(a.path("results"), a.path("out"));
             return;
@@ -63,6 +67,16 @@ public final class Bench {
             case "encode-ab" -> encodeAb(a.path("sae"), a.integer("tokens"), a.integer("threads"), a.integer("runs"));
             case "model-sae" -> modelSae(a.path("model"), a.integer("layer", 12), a.integer("d_sae"), a.integer("l0", 80),
                     a.integer("prompts", 64), a.integer("threads"), a.path("npz"));
+            case "atlas-corpus" -> AtlasBench.corpus(a.path("corpus"), a.longer("words", 100_000L));
+            case "atlas" -> AtlasBench.run(a.path("model"), a.text("sae"), a.path("corpus"), a.longer("tokens", 0L), a.integer("threads"),
+                    a.integer("shard", 8), Boolean.parseBoolean(kv.getOrDefault("baseline", "true")), a.integer("lens", 64),
+                    kv.getOrDefault("encoder", "auto"), a.path("work"));
+            case "atlas-memory" -> AtlasBench.memory(a.integer("d_sae", 262_144));
+            case "encoder-calibrate" -> {
+                try (dev.jlens.sae.Sae sae = dev.jlens.sae.Sae.load(a.text("sae"))) {
+                    yield new LinkedHashMap<>(dev.jlens.sae.EncoderChoice.calibrate(sae, a.integer("tokens", 256), a.integer("threads"), a.integer("pairs", 5)));
+                }
+            }
             default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "'");
         };
         r.put("label", kv.getOrDefault("label", args[0]));

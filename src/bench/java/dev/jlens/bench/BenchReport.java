@@ -29,10 +29,11 @@ public final class BenchReport {
 
     static final String GPU_BEGIN = "<!-- gpu-bench:begin (scripts/bench.sh --gpu) -->", GPU_END = "<!-- gpu-bench:end -->";
 
-    /** Writes the CPU document; a GPU section already in {@code out} (from a --gpu run on another machine) is kept. */
+    /** Writes the CPU document; an atlas section (--atlas) and a GPU section (from a --gpu run on another machine) already in {@code out} are kept. */
     public static void write(Path results, Path out) throws IOException {
         String gpu = Files.exists(out) ? gpuSection(Files.readString(out)) : "";
-        AtomicFiles.writeString(out, render(results) + (gpu.isEmpty() ? "" : "\n" + gpu + "\n"));
+        String atlas = Files.exists(out) ? AtlasBench.section(Files.readString(out)) : "";
+        AtomicFiles.writeString(out, render(results) + (atlas.isEmpty() ? "" : "\n" + atlas + "\n") + (gpu.isEmpty() ? "" : "\n" + gpu + "\n"));
     }
 
     /** Replaces (or appends) the GPU section of {@code out} with the one rendered from a --gpu results folder. */
