@@ -58,7 +58,10 @@ final class AtlasCommand implements Callable<Integer> {
         }
         Path dir = out != null ? out : Path.of("runs", toy ? "atlas-toy" : "atlas");
         Checks.outputFolder("--out", dir);
-        if (!toy) Checks.regularFile("--model", m);
+        if (!toy) {
+            Checks.regularFile("--model", m);
+            for (String sae : s) Checks.saeSource(sae);
+        }
         Logs.runFolder(dir);
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr());
         Atlas.Summary r = spark == null ? Atlas.run(m, s, c, dir, opts, bar) : Atlas.runOnSpark(spark, sparkPartitions, m, s, c, dir, opts, bar);

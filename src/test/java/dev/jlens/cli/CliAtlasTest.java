@@ -69,7 +69,7 @@ class CliAtlasTest {
         }
         CliRunner.Run h = CliRunner.run("atlas", "--help");
         assertEquals(0, h.code());
-        for (String opt : new String[] {"--corpus", "--sae", "--top", "--max-tokens", "--skip-bad", "--whole-files", "--text-field", "default: 128"}) {
+        for (String opt : new String[] {"--corpus", "--sae", "--top", "--max-tokens", "--skip-bad", "--whole-files", "--text-field", "Default: 128"}) {
             assertTrue(h.out().contains(opt), "help mentions " + opt + ":\n" + h.out());
         }
     }

@@ -62,7 +62,10 @@ class CliInputChecksTest {
                 List.of("encode", "--sae", "x", "--activations", "y.npy"),
                 List.of("contrast", "--target-captured", "a", "--control-captured", "b", "--sae", "x"),
                 List.of("report", "--results", writeResults().toString()),
-                List.of("neuronpedia-export", "--atlas", dir.toString()));
+                List.of("neuronpedia-export", "--atlas", dir.toString()),
+                List.of("steer", "--neutral-prompts", "2"),
+                List.of("crossmap", "--target-captured", "a", "--control-captured", "b", "--coarse-sae", "x", "--fine-sae", "y"),
+                List.of("atlas", "--model", model.toString(), "--sae", "x", "--corpus", prompts.toString()));
         for (List<String> c : commands) {
             List<String> a = new java.util.ArrayList<>(c);
             a.addAll(List.of("--out", file.toString()));
