@@ -24,18 +24,23 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *   cum   = cumsum(mask)                            along features: 1..count at the active ones (exact in f32
  *                                                   below 2^24 features: every partial sum is an integer)
  *   count = cum[d_sae - 1]                          per token (a strided view, made contiguous)
- *   slot  = i32(clamp(cum * mask, 0, C + 1))        0 inactive, 1..C the active ones in feature order, C + 1 overflow
- *   vals[slot, t] = gated[f, t],  ids[slot, t] = f  two set_rows scatters into [tokens x (C + 2)] slot-major buffers
+ *   a     = clamp(cum * mask, 0, C + 1)             0 inactive, 1..C the active ones in feature order, C + 1 overflow
+ *   slot  = i32(a if 1 <= a <= C else C + 1 + f)    (with step/scale_bias/mul/add; all values exact integers)
+ *   S[slot, t] = gated[f, t],  I[slot, t] = f        two set_rows scatters into token-major [(C + 1 + d_sae) x tokens]
+ *   vals = cont(transpose(S[1..C])), ids likewise    slot-major [tokens x C]: slot s + 1 of every token is row s
  * </pre>
- * Slots 0 and C + 1 are write-only trash (many features write them; ggml leaves the winner undefined, nothing
- * reads them). A token whose count exceeds the capacity C, or one that {@link #plan} finds cheaper to read dense,
- * is read from the dense gated tensor instead (it stays in the compute buffer as a graph output). The slot
- * buffers are slot-major (slot s of every token is contiguous), so a block reads back only slot rows 1..m for the
- * m that {@link #plan} picks from the counts. The values are copies of the gated tensor's elements (set_rows from
- * f32 to f32 converts nothing), so the compact result is bit-identical to scanning the dense one.
+ * Every (token, feature) that is not one of the first C active ones writes its own slot C + 1 + f, never read, so no
+ * two writes meet (ggml leaves overlapping set_rows writes undefined, and one shared trash slot would have every
+ * thread store into one cache line, or serialise a GPU's stores); the token-major storage keeps those writes
+ * sequential per token. The price is two [tokens x d_sae] buffers of device memory, not transfer. The slot-major
+ * copy makes the m slot rows that {@link #plan} picks from the counts one contiguous read; a token whose count
+ * exceeds the capacity C, or one cheaper to read dense, is read from the dense gated tensor instead (it stays in the
+ * compute buffer as a graph output). The values are copies of the gated tensor's elements (set_rows and cont from f32
+ * to f32 convert nothing), so the compact result is bit-identical to scanning the dense one.
  *
  * <p>Ops checked at the pinned llama.cpp: CUMSUM (f32, CPU and CUDA), SET_ROWS (f32 source, I32 indices, any
- * destination strides; CPU and CUDA), CPY f32 to I32 (CPU dup, CUDA cpy), CLAMP, ARANGE, REPEAT (f32), VIEW/CONT.
+ * destination strides; CPU and CUDA), CPY f32 to I32 (CPU dup, CUDA cpy), CLAMP, SCALE with bias, STEP, ARANGE,
+ * REPEAT (f32), VIEW/TRANSPOSE/CONT.
  * The functions below are not in the generated bindings (jextract is not available to regenerate them), so they
  * are hand-written downcalls into the loaded ggml, as {@link RowDequantizer} does.
  */
@@ -45,13 +50,13 @@ public final class GgmlCompaction {
     /** ggml's enum ggml_type value of I32 (ggml.h). */
     static final int GGML_TYPE_I32 = 26;
 
-    /** The tensors the compaction adds: counts [1 x T] f32, slot buffers [T x (C + 2)] f32, their scatters. */
+    /** The tensors the compaction adds: counts [1 x T] f32, slot-major [T x C] f32 values and feature ids, their scatters. */
     record Nodes(MemorySegment counts, MemorySegment vals, MemorySegment ids, MemorySegment setVals, MemorySegment setIds) {}
 
     /**
      * Appends the compaction of {@code gated} ([dSae x nTokens] f32, contiguous) with its 0/1 {@code mask} (same
-     * shape) to context {@code ctx} (no_alloc); the caller expands {@link Nodes#setVals()}, {@link Nodes#setIds()} and
-     * {@link Nodes#counts()} into its graph.
+     * shape) to context {@code ctx} (no_alloc); the caller expands {@link Nodes#counts()}, {@link Nodes#vals()} and
+     * {@link Nodes#ids()} (which depend on the scatters) into its graph.
      */
     static Nodes append(MemorySegment ctx, MemorySegment gated, MemorySegment mask, int dSae, int nTokens, int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1: " + capacity);
@@ -61,23 +66,32 @@ public final class GgmlCompaction {
         MemorySegment last = Ops.call(Ops.VIEW_2D, ctx, cum, 1L, (long) nTokens, 4L * dSae, 4L * (dSae - 1));
         MemorySegment counts = Ops.call(Ops.CONT, ctx, last);
         MemorySegment key = LlamaH.ggml_mul(ctx, cum, mask);
-        MemorySegment slot = Ops.call(Ops.CLAMP, ctx, key, 0f, (float) (capacity + 1));
-        MemorySegment slotI = Ops.call(Ops.CAST, ctx, slot, GGML_TYPE_I32);
+        MemorySegment a = Ops.call(Ops.CLAMP, ctx, key, 0f, (float) (capacity + 1));
         MemorySegment ar = Ops.call(Ops.ARANGE, ctx, 0f, (float) dSae, 1f);
         MemorySegment featureIds = LlamaH.ggml_repeat(ctx, ar, gated);
-        MemorySegment vals = LlamaH.ggml_new_tensor_2d(ctx, f32, nTokens, capacity + 2);
-        MemorySegment ids = LlamaH.ggml_new_tensor_2d(ctx, f32, nTokens, capacity + 2);
-        MemorySegment setVals = Ops.call(Ops.SET_ROWS, ctx, slotView(ctx, vals, nTokens, capacity),
+        // in = 1 where 1 <= a <= C; slot = t + in * (a - t) with t = C + 1 + f (each feature's own unread slot)
+        MemorySegment in = LlamaH.ggml_mul(ctx, LlamaH.ggml_step(ctx, Ops.call(Ops.SCALE_BIAS, ctx, a, 1f, -0.5f)),
+                LlamaH.ggml_step(ctx, Ops.call(Ops.SCALE_BIAS, ctx, a, -1f, capacity + 0.5f)));
+        MemorySegment own = Ops.call(Ops.SCALE_BIAS, ctx, featureIds, 1f, (float) (capacity + 1));
+        MemorySegment slot = LlamaH.ggml_add(ctx, own, LlamaH.ggml_mul(ctx, in, LlamaH.ggml_sub(ctx, a, own)));
+        MemorySegment slotI = Ops.call(Ops.CAST, ctx, slot, GGML_TYPE_I32);
+        long rows = (long) capacity + 1 + dSae;
+        MemorySegment valStore = LlamaH.ggml_new_tensor_2d(ctx, f32, rows, nTokens);
+        MemorySegment idStore = LlamaH.ggml_new_tensor_2d(ctx, f32, rows, nTokens);
+        MemorySegment setVals = Ops.call(Ops.SET_ROWS, ctx, Ops.call(Ops.RESHAPE_3D, ctx, valStore, 1L, rows, (long) nTokens),
                 Ops.call(Ops.RESHAPE_3D, ctx, gated, 1L, (long) dSae, (long) nTokens), slotI);
-        MemorySegment setIds = Ops.call(Ops.SET_ROWS, ctx, slotView(ctx, ids, nTokens, capacity),
+        MemorySegment setIds = Ops.call(Ops.SET_ROWS, ctx, Ops.call(Ops.RESHAPE_3D, ctx, idStore, 1L, rows, (long) nTokens),
                 Ops.call(Ops.RESHAPE_3D, ctx, featureIds, 1L, (long) dSae, (long) nTokens), slotI);
+        MemorySegment vals = slotMajor(ctx, setVals, nTokens, capacity, rows);
+        MemorySegment ids = slotMajor(ctx, setIds, nTokens, capacity, rows);
         for (MemorySegment t : new MemorySegment[] {counts, vals, ids, setVals, setIds}) LlamaH.ggml_set_output(t);
         return new Nodes(counts, vals, ids, setVals, setIds);
     }
 
-    /** [T x (C + 2)] storage seen as [1 x (C + 2) x T] rows: row s of batch t is element (t, s), stride T floats. */
-    private static MemorySegment slotView(MemorySegment ctx, MemorySegment storage, int nTokens, int capacity) {
-        return Ops.call(Ops.VIEW_3D, ctx, storage, 1L, (long) capacity + 2, (long) nTokens, 4L * nTokens, 4L, 0L);
+    /** Slots 1..C of the token-major scattered storage [rows x T], copied slot-major: [T x C], slot s + 1 in row s. */
+    private static MemorySegment slotMajor(MemorySegment ctx, MemorySegment scattered, int nTokens, int capacity, long rows) {
+        MemorySegment inCap = Ops.call(Ops.VIEW_2D, ctx, scattered, (long) capacity, (long) nTokens, 4L * rows, 4L);
+        return Ops.call(Ops.CONT, ctx, Ops.call(Ops.TRANSPOSE, ctx, inCap));
     }
 
     /**
@@ -133,6 +147,8 @@ public final class GgmlCompaction {
         static final MethodHandle CLAMP = h("ggml_clamp", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT));
         static final MethodHandle CAST = h("ggml_cast", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
         static final MethodHandle ARANGE = h("ggml_arange", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
+        static final MethodHandle SCALE_BIAS = h("ggml_scale_bias", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT));
+        static final MethodHandle TRANSPOSE = h("ggml_transpose", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
         static final MethodHandle CONT = h("ggml_cont", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
         static final MethodHandle VIEW_2D = h("ggml_view_2d", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         static final MethodHandle VIEW_3D = h("ggml_view_3d",

@@ -166,8 +166,8 @@ public final class GgmlJumpRelu implements AutoCloseable {
                 if (compact) {
                     nodes = GgmlCompaction.append(ctx, out, gate, dSae, n, capacity);
                     LlamaH.ggml_build_forward_expand(graph, nodes.counts());
-                    LlamaH.ggml_build_forward_expand(graph, nodes.setVals());
-                    LlamaH.ggml_build_forward_expand(graph, nodes.setIds());
+                    LlamaH.ggml_build_forward_expand(graph, nodes.vals());
+                    LlamaH.ggml_build_forward_expand(graph, nodes.ids());
                 } else {
                     nodes = null;
                     LlamaH.ggml_build_forward_expand(graph, out);
@@ -285,7 +285,7 @@ public final class GgmlJumpRelu implements AutoCloseable {
             int m = GgmlCompaction.plan(counts, n, capacity, 8L * n, denseRow);
             MemorySegment vals = MemorySegment.NULL, ids = MemorySegment.NULL;
             if (m > 0) {
-                long off = 4L * n, len = 4L * n * m; // slot rows 1..m (row 0 is the inactive features' trash)
+                long off = 0, len = 4L * n * m; // rows 0..m-1 of the slot-major copy: slots 1..m
                 vals = a.allocate(len, 64);
                 ids = a.allocate(len, 64);
                 LlamaH.ggml_backend_tensor_get(g.nodes.vals(), vals, off, len);
