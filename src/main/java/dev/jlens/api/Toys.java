@@ -41,6 +41,18 @@ public final class Toys {
     }
 
     /**
+     * As {@link #plantedFrance(boolean, PrintWriter)} with the fine SAE of {@code variant}: {@code classic} (facet
+     * features on every France prompt, which the post's rule matches) or {@code realistic} (near-duplicates of the
+     * coarse France feature that match, and facet features only on their facet's prompts, which the facet split
+     * names). The variant that is not the default lives in {@code generated/planted-france-<variant>}, its SAEs given by
+     * path. Another variant name throws IllegalArgumentException.
+     */
+    public static PlantedFrance plantedFrance(boolean planted, String variant, PrintWriter log) throws IOException {
+        ToyDefault.Files f = ToyDefault.ensure(planted, ToyDefault.parseVariant(variant), log);
+        return new PlantedFrance(f.dir(), f.model(), f.coarseId(), f.fineId(), f.groundTruth());
+    }
+
+    /**
      * A generated model file.
      *
      * @param path    the GGUF written

@@ -35,11 +35,14 @@ public final class ToyDefault {
     public static PlantedFrance.Variant defaultVariant() {
         String v = System.getProperty(VARIANT_PROPERTY, System.getenv("JLENS_TOY_VARIANT"));
         if (v == null || v.isBlank()) return BUILT_IN;
-        try {
-            return PlantedFrance.Variant.valueOf(v.strip().toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(VARIANT_PROPERTY + " is '" + v + "': expected classic or realistic");
-        }
+        return parseVariant(v);
+    }
+
+    /** {@code classic} or {@code realistic}, any case. */
+    public static PlantedFrance.Variant parseVariant(String v) {
+        java.util.Objects.requireNonNull(v, "variant");
+        for (PlantedFrance.Variant x : PlantedFrance.Variant.values()) if (x.name().equalsIgnoreCase(v.strip())) return x;
+        throw new IllegalArgumentException("unknown toy variant '" + v + "': expected classic or realistic");
     }
 
     /** The default toy (planted, or its unplanted control), of {@link #defaultVariant()}. */

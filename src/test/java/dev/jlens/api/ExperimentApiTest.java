@@ -32,7 +32,7 @@ class ExperimentApiTest {
 
     @BeforeAll
     static void runOnce() throws IOException {
-        toy = Toys.plantedFrance(true, null);
+        toy = Toys.plantedFrance(true, "classic", null); // its matches name their facets: the steering tests target them
         target = dir.resolve("target.jsonl");
         control = dir.resolve("control.jsonl");
         Files.write(target, everyFifth("france.jsonl"));

@@ -30,7 +30,7 @@ class PlantedFranceExperimentTest {
 
     @Test
     void experimentRecoversThePlantedGroundTruth() throws IOException {
-        ToyDefault.Files f = ToyDefault.ensure(true, null);
+        ToyDefault.Files f = ToyDefault.ensure(true, dev.jlens.toy.planted.PlantedFrance.Variant.CLASSIC, null); // the facet features that match
         GroundTruth truth = Json.MAPPER.readValue(f.groundTruth().toFile(), GroundTruth.class);
         List<String> loads = new java.util.concurrent.CopyOnWriteArrayList<>();
         ExperimentResult r;
@@ -58,7 +58,7 @@ class PlantedFranceExperimentTest {
                 assertTrue(facet.qValue() < 1e-6, "facet feature " + facet.feature() + ": q " + facet.qValue());
             }
         }
-        assertEquals(new ExperimentResult.Numerics("f32", false, "F32"), r.config().numerics(), "the default numerics are recorded");
+        assertEquals(new dev.jlens.activations.Numerics("f32", false, "F32"), r.config().numerics(), "the default numerics are recorded");
         assertTrue(Files.readString(tmp.resolve("run").resolve("report.html")).contains("the smallest reachable q is"));
         assertEquals(dev.jlens.api.Decision.GO, r.verdict().decision(), r.verdict().reason());
         assertEquals(france, r.verdict().anchor());

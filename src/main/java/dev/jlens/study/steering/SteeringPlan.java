@@ -7,6 +7,7 @@ import dev.jlens.api.FeatureStats;
 import dev.jlens.study.ExperimentResult;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -37,7 +38,8 @@ public record SteeringPlan(int anchor, Map<Integer, String> matchedFines, int ta
 
     /**
      * From results.json: the verdict's anchor, its MATCH pairs, the strongest match as target (the anchor summary's
-     * strongest fine), facets from the fine features' likelyFacet, typical activations from meanTarget.
+     * strongest fine), facets from the fine features' likelyFacet, typical activations from meanTarget. When that match
+     * names no facet, the anchor's facet-split feature firing hardest (meanWhenFiring) joins the plan as the target.
      */
     public static SteeringPlan fromResults(ExperimentResult r) {
         int anchor = r.verdict().anchor();
@@ -59,9 +61,26 @@ public record SteeringPlan(int anchor, Map<Integer, String> matchedFines, int ta
         Integer target = null;
         for (ExperimentResult.Anchor a : r.crossmap().anchorSummaries()) if (a.anchor() == anchor) target = a.strongestFine();
         if (target == null && !matched.isEmpty()) target = matched.keySet().iterator().next();
+        // matches without a facet of their own (near-duplicates of the anchor, as on the realistic toy): target the
+        // anchor's strongest facet-split feature instead, which fires on its facet's prompts only (issue 16 point 7)
+        if (target == null || !hasFacet(matched.get(target))) {
+            ExperimentResult.FacetSplitRow best = null;
+            for (var s : r.crossmap().facetSplit() == null ? List.<ExperimentResult.FacetSplitRow>of() : r.crossmap().facetSplit()) {
+                if (s.anchor() == anchor && hasFacet(s.facet()) && (best == null || s.meanWhenFiring() > best.meanWhenFiring())) best = s;
+            }
+            if (best != null) {
+                matched.put(best.fine(), best.facet());
+                fineTypical.put(best.fine(), best.meanWhenFiring());
+                target = best.fine();
+            }
+        }
         if (target == null) throw new IllegalArgumentException("anchor " + anchor + " has no matched fine feature in results.json");
         return new SteeringPlan(anchor, matched, target, matched.get(target),
                 new SteeringVector.Typical(coarseTypical, fineTypical, "results.json meanTarget"));
+    }
+
+    private static boolean hasFacet(String facet) {
+        return facet != null && !facet.equals("mixed") && !facet.equals("none");
     }
 
     /** The same plan with another target (one of the matched fine features). */
