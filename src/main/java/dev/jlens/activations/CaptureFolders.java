@@ -1,7 +1,5 @@
 package dev.jlens.activations;
 
-import dev.jlens.study.ConceptExperiment;
-import dev.jlens.study.ExperimentResult;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 
@@ -36,14 +34,14 @@ public final class CaptureFolders implements ActivationSource {
     }
 
     /** Opens target and control capture folders as the input of the analysis stages. */
-    public static ConceptExperiment.Captured open(Path targetDir, Path controlDir, Path targetPrompts, Path controlPrompts, Path cacheDir)
+    public static Captured open(Path targetDir, Path controlDir, Path targetPrompts, Path controlPrompts, Path cacheDir)
             throws IOException {
         Folder t = readFolder(targetDir, 0);
         Folder c = readFolder(controlDir, t.prompts.size());
         if (t.bos != c.bos) throw new FormatException(controlDir.resolve("capture.json"), "bosTokenId", c.bos + " differs from the target's " + t.bos);
         if (t.nEmbd != c.nEmbd) throw new FormatException(controlDir.resolve("capture.json"), "nEmbd", c.nEmbd + " differs from the target's " + t.nEmbd);
-        ExperimentResult.Numerics numerics = numerics(targetDir.resolve("capture.json"), t.info);
-        ExperimentResult.Numerics controlNumerics = numerics(controlDir.resolve("capture.json"), c.info);
+        Numerics numerics = numerics(targetDir.resolve("capture.json"), t.info);
+        Numerics controlNumerics = numerics(controlDir.resolve("capture.json"), c.info);
         if (!java.util.Objects.equals(numerics, controlNumerics)) {
             // an f16-cache capture against an f32 one would show the cache's rounding as a target/control difference
             throw new FormatException(controlDir.resolve("capture.json"), "numerics", controlNumerics + " differs from the target's " + numerics);
@@ -54,17 +52,17 @@ public final class CaptureFolders implements ActivationSource {
                 + FileHashes.sha256(controlDir.resolve("activations.npy"), cacheDir)).substring(0, 16);
         CaptureFolders src = new CaptureFolders(List.of(targetDir, controlDir), List.of(t.meta, c.meta), cacheDir.resolve("captures-" + key));
         Files.createDirectories(src.workDir);
-        return new ConceptExperiment.Captured(src, prompts, t.prompts.size(), targetDir.toString(), controlDir.toString(), t.bos,
+        return new Captured(src, prompts, t.prompts.size(), targetDir.toString(), controlDir.toString(), t.bos,
                 t.info.path("model").asText(""), t.info.path("modelSha256").asText(""), t.info.path("architecture").asText(""), t.info.path("llamaCppCommit").asText(""), 0,
                 numerics);
     }
 
     /** capture.json's numerics, or null for a folder written before they were recorded. */
-    private static ExperimentResult.Numerics numerics(Path info, com.fasterxml.jackson.databind.JsonNode node) throws IOException {
+    private static Numerics numerics(Path info, com.fasterxml.jackson.databind.JsonNode node) throws IOException {
         var n = node.path("numerics");
         if (n.isMissingNode() || n.isNull()) return null;
         try {
-            return Json.MAPPER.treeToValue(n, ExperimentResult.Numerics.class);
+            return Json.MAPPER.treeToValue(n, Numerics.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new FormatException(info, "numerics", n + ": " + e.getMessage());
         }

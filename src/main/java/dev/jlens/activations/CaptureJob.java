@@ -1,6 +1,5 @@
 package dev.jlens.activations;
 
-import dev.jlens.study.ExperimentResult;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
@@ -41,7 +40,7 @@ public final class CaptureJob {
      *                     folder written before this field existed reads as true)
      */
     public record CaptureInfo(String model, String modelSha256, String architecture, int layer, String hookName, int nEmbd, long rows,
-                              int prompts, int bosTokenId, boolean bosPrepended, String llamaCppCommit, ExperimentResult.Numerics numerics) {
+                              int prompts, int bosTokenId, boolean bosPrepended, String llamaCppCommit, Numerics numerics) {
 
         /** The BOS id that marks BOS rows (position 0) in a folder with this capture.json: -1 when none was prepended. */
         public static int bosRowsToken(com.fasterxml.jackson.databind.JsonNode captureJson) {
@@ -102,7 +101,7 @@ public final class CaptureJob {
             Path modelFile = model.path().toAbsolutePath().normalize();
             Json.write(outDir.resolve("capture.json"), new CaptureInfo(modelFile.toString(), FileHashes.sha256(modelFile), model.architecture(),
                     layer, "blocks." + layer + ".hook_resid_post", nEmbd, total, tokens.size(), vocab.bos(), tokens.bosTokenId() >= 0,
-                    dev.jlens.llama.NativeLibrary.load().ggmlCommit(), ExperimentResult.Numerics.of(ctxParams, model.path())));
+                    dev.jlens.llama.NativeLibrary.load().ggmlCommit(), Numerics.of(ctxParams, model.path())));
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

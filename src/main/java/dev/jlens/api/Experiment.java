@@ -357,7 +357,7 @@ public final class Experiment {
         return outcome(ConceptExperiment.analyze(cfg, open(captures, cfg), Bridge.progress(progress), new LinkedHashMap<>()));
     }
 
-    private static ConceptExperiment.Captured open(Captures c, ExperimentConfig cfg) throws IOException {
+    private static dev.jlens.activations.Captured open(Captures c, ExperimentConfig cfg) throws IOException {
         return CaptureFolders.open(c.targetDir(), c.controlDir(), c.targetPrompts(), c.controlPrompts(), cfg.cacheDir());
     }
 

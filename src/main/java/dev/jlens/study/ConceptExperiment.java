@@ -2,6 +2,8 @@ package dev.jlens.study;
 
 import dev.jlens.activations.ActivationCache;
 import dev.jlens.activations.ActivationSource;
+import dev.jlens.activations.Captured;
+import dev.jlens.activations.Numerics;
 import dev.jlens.activations.CaptureSource;
 import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.util.FileHashes;
@@ -65,20 +67,6 @@ public final class ConceptExperiment {
     /** What a run produced, plus how long its stages took (kept out of results.json so that stays deterministic). */
     public record Outcome(ExperimentResult result, Path outDir, Map<String, Double> stageSeconds, int shardsComputed) {}
 
-    /**
-     * Activations ready for analysis: where they are, the prompts they belong to (target first, then control),
-     * and what produced them.
-     */
-    public record Captured(ActivationSource source, List<PromptSet.Prompt> prompts, int nTarget, String targetSet, String controlSet,
-                           int bosTokenId, String model, String modelSha256, String architecture, String llamaCppCommit, int shardsComputed,
-                           ExperimentResult.Numerics numerics) {
-        public Captured {
-            Objects.requireNonNull(source, "source");
-            prompts = List.copyOf(prompts);
-            if (nTarget < 2 || prompts.size() - nTarget < 2) throw new IllegalArgumentException("need at least 2 target and 2 control prompts");
-        }
-    }
-
     public static Outcome run(ExperimentConfig cfg, Progress progress) throws IOException {
         Map<String, Double> stages = new LinkedHashMap<>();
         Captured c = capture(cfg, progress, stages);
@@ -114,7 +102,7 @@ public final class ConceptExperiment {
             List<int[]> tokens = tokenized.tokens();
             List<CaptureSource.Batch> plan = CaptureSource.plan(tokens, cfg.nCtx(), cfg.nSeqMax());
             Context.Params ctxParams = captureParams(cfg);
-            ExperimentResult.Numerics numerics = ExperimentResult.Numerics.of(ctxParams, cfg.model());
+            Numerics numerics = Numerics.of(ctxParams, cfg.model());
             Map<String, String> key = new LinkedHashMap<>();
             key.put("model_sha256", modelSha);
             key.put("layer", String.valueOf(cfg.layer()));

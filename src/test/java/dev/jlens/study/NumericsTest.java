@@ -1,5 +1,7 @@
 package dev.jlens.study;
 
+import dev.jlens.activations.Numerics;
+
 import dev.jlens.util.Json;
 
 import dev.jlens.formats.GgmlType;
@@ -45,20 +47,20 @@ class NumericsTest {
             Path p = tmp.resolve("tiny-" + t + ".gguf");
             ToyModels.write(p, c, v, 7, t);
             // norms stay F32 in every file, but they are vectors: only the matrices name the weight type
-            assertEquals(t.name(), ExperimentResult.Numerics.weightTypes(p), t.name());
-            ExperimentResult.Numerics n = ExperimentResult.Numerics.of(Context.Params.defaults(), p);
-            assertEquals(new ExperimentResult.Numerics("f32", false, t.name()), n);
-            assertEquals("f16", ExperimentResult.Numerics.of(Context.Params.defaults().withFastKv(true), p).kvCacheType());
+            assertEquals(t.name(), Numerics.weightTypes(p), t.name());
+            Numerics n = Numerics.of(Context.Params.defaults(), p);
+            assertEquals(new Numerics("f32", false, t.name()), n);
+            assertEquals("f16", Numerics.of(Context.Params.defaults().withFastKv(true), p).kvCacheType());
         }
-        assertThrows(IOException.class, () -> ExperimentResult.Numerics.weightTypes(tmp.resolve("absent.gguf")));
+        assertThrows(IOException.class, () -> Numerics.weightTypes(tmp.resolve("absent.gguf")));
     }
 
     @Test
     void numericsRoundTripThroughJsonAndOldFilesReadAsNull() throws IOException {
-        ExperimentResult.Numerics n = new ExperimentResult.Numerics("f16", false, "Q4_K+Q6_K");
+        Numerics n = new Numerics("f16", false, "Q4_K+Q6_K");
         String json = Json.MAPPER.writeValueAsString(n);
         assertTrue(json.contains("\"kvCacheType\" : \"f16\"") && json.contains("\"weightType\" : \"Q4_K+Q6_K\""), json);
-        assertEquals(n, Json.MAPPER.readValue(json, ExperimentResult.Numerics.class));
+        assertEquals(n, Json.MAPPER.readValue(json, Numerics.class));
     }
 
     @Test

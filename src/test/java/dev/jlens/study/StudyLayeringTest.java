@@ -1,5 +1,6 @@
 package dev.jlens.study;
 
+import dev.jlens.activations.ActivationSource;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -24,9 +25,10 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Architecture rule of issue 15 on the compiled classes' constant pools (imports, fully-qualified names, descriptors,
+ * Architecture rules of issue 15 on the compiled classes' constant pools (imports, fully-qualified names, descriptors,
  * generic signatures, lambdas and class-name strings): the study (dev.jlens.study and its subpackages) refers to no
- * class of the toy (dev.jlens.toy: the command line and the API pick the toy defaults).
+ * class of the toy (dev.jlens.toy: the command line and the API pick the toy defaults), and the activations layer
+ * refers to no class of the study above it.
  */
 class StudyLayeringTest {
     @Test
@@ -34,6 +36,13 @@ class StudyLayeringTest {
         List<Path> classes = classFiles(packageDir(ConceptExperiment.class));
         assertTrue(classes.stream().anyMatch(p -> p.toString().contains("steering")), "expected study.steering's classes too: " + classes);
         assertEquals(Map.of(), violations(classes, "dev[/.]jlens[/.]toy\\b"), "dev.jlens.study must not refer to dev.jlens.toy");
+    }
+
+    @Test
+    void activationsDoNotDependOnTheStudy() throws Exception {
+        List<Path> classes = classFiles(packageDir(ActivationSource.class));
+        assertTrue(classes.size() >= 5, "expected the activations layer's classes, found " + classes);
+        assertEquals(Map.of(), violations(classes, "dev[/.]jlens[/.]study\\b"), "dev.jlens.activations must not refer to dev.jlens.study");
     }
 
     @Test
