@@ -25,10 +25,16 @@
  * never a crash); records are immutable and builders are single-thread. Shapes are row-major float32
  * {@code [rows x d_model]}; layers are 0-based ({@code l_out-12} = TransformerLens {@code blocks.12.hook_resid_post}).
  * Errors: bad input is an IllegalArgumentException or an IOException naming the file, field and value (see
- * {@link dev.jlens.api.Failures}); nothing in the API calls {@code System.exit}.
+ * {@link dev.jlens.api.Failures}); the exception types to catch are in the exported package {@code dev.jlens.errors}
+ * ({@link dev.jlens.errors.InvalidFileException}, {@link dev.jlens.errors.InvalidModelFileException},
+ * {@link dev.jlens.errors.NativeException}); nothing in the API calls {@code System.exit}.
  *
  * <p>JVM flags: {@code --enable-native-access=dev.jlens} (or ALL-UNNAMED on the class path) and
  * {@code --add-modules jdk.incubator.vector}. Native libraries: {@code -Djlens.native.dir} / {@code JLENS_NATIVE_DIR},
- * otherwise the copy packaged in the jar is extracted to a per-version cache folder on first use.
+ * otherwise the copy packaged in the jar is extracted to a per-version cache folder on first use (a {@code native/lib}
+ * above the working directory is not used unless named by one of those settings).
+ *
+ * <p>Dependencies: Jackson only. picocli (the command line) and JFreeChart (the study report's PNG figures) are
+ * optional; without JFreeChart a study writes report.html and skips heatmap.png and scatter.png.
  */
 package dev.jlens.api;
