@@ -4,7 +4,10 @@
 # separate the capture hypotheses (llama-bench pp512 with and without -ot CPU overrides of blocks 13..25, capture with
 # ubatch 512 vs 3072, the graph's splits under GGML_SCHED_DEBUG, a capture-only slice vs the full model), and writes
 # the GPU section of docs/benchmarks.md (scripts/bench.sh --gpu's section, then this script's diagnostics block).
-# Every step runs under its own timeout; the timeouts add up to at most 480 s (8 minutes). A failed or timed-out
+# It also runs the SAE encode with compaction on the device (GpuCompactEncodeTest, and CompactReadbackBench: dense vs
+# compact read-back, seconds and bytes per block) and adds that table to the diagnostics block.
+# Every step runs under its own timeout; the timeouts add up to at most 550 s (9 min 10 s: the 8 minutes of issue 20
+# plus the two compaction steps, 85 s, less 15 s taken from the gpu, source and report steps, which take ~1 s). A failed or timed-out
 # step is reported and the steps that do not need its output still run; results are cached, so a rerun resumes.
 # Usage: scripts/gpu-check.sh [--dry-run] [--only STEP[,STEP...]]
 #   --dry-run  print every step with its timeout, check what can be checked without a GPU (source present and
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-BUDGET=480
+BUDGET=550
 B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
 R="$B/results-gpu-check"
 native="$B/native-cuda"
@@ -46,10 +49,10 @@ ot='blk\.(1[3-9]|2[0-5])\.=CPU'
 
 # name | timeout s | needs (step that must have passed, or -) | command
 STEPS=(
-  "gpu|10|-|nvidia-smi -L && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader"
-  "source|10|-|cd $JLENS_ROOT && git -C native/llama.cpp rev-parse 'HEAD^{tree}' | grep -qx \$(sed -n 's/^tree=//p' native/llama.cpp.pin) && echo 'llama.cpp source verified'"
+  "gpu|5|-|nvidia-smi -L && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader"
+  "source|5|-|cd $JLENS_ROOT && git -C native/llama.cpp rev-parse 'HEAD^{tree}' | grep -qx \$(sed -n 's/^tree=//p' native/llama.cpp.pin) && echo 'llama.cpp source verified'"
   "build-cuda|150|source|JLENS_NATIVE_OUT=$native $JLENS_ROOT/scripts/build-native.sh --cuda --bench-tools"
-  "jar|40|-|cd $JLENS_ROOT && { [ -f $jar ] && [ -f target/test-classes/dev/jlens/bench/Bench.class ] && [ -z \"\$(find src/main src/bench bindings pom.xml -newer $jar -type f -print -quit)\" ] || mvn -q -o -B -DskipTests package; }"
+  "jar|40|-|cd $JLENS_ROOT && { [ -f $jar ] && [ -f target/test-classes/dev/jlens/bench/Bench.class ] && [ -f target/test-classes/dev/jlens/sae/CompactReadbackBench.class ] && [ -z \"\$(find src/main src/bench bindings pom.xml -newer $jar -type f -print -quit)\" ] || mvn -q -o -B -DskipTests package; }"
   "models|40|jar|{ [ -f $full ] || $cli toy-model --kind gemma2-2b-shape --type q8_0 --out $full; } && { [ -f $slice ] || $cli slice --model $full --through-layer 12 --out $slice; } && ls -l $full $slice"
   "gpu-tests|40|build-cuda|cd $JLENS_ROOT && mvn -q -o -B -Djlens.native.dir=$native -Djlens.build.dir=$B/gpu-check-build -Dtest='GpuCaptureTest,LensApiTest' -Dsurefire.failIfNoSpecifiedTests=false test"
   "llama-bench-ngl99|20|models|LD_LIBRARY_PATH=$native $native/llama-bench -m $full -p 512 -n 0 -ngl 99 -r 3 -o json > $R/llama-bench-ngl99.json"
@@ -59,7 +62,9 @@ STEPS=(
   "sched-debug|15|models|printf '%s\\n' handlers=java.util.logging.ConsoleHandler java.util.logging.ConsoleHandler.level=ALL dev.jlens.llama.native.level=ALL > $R/jul-all.properties && GGML_SCHED_DEBUG=2 ${bench/-Djlens.native.dir/-Djava.util.logging.config.file=$R/jul-all.properties -Djlens.native.dir} capture model=$full prompts=8 gpu=true threads=$T runs=1 label=sched-debug out=$R/sched-debug.json > $R/sched-debug.log 2>&1; grep -o 'SPLIT #[0-9]*: [A-Za-z0-9_]*' $R/sched-debug.log | sort -u | grep ."
   "capture-slice|15|models|$bench capture model=$slice prompts=256 gpu=true ubatch=512 threads=$T runs=3 label=capture-slice out=$R/capture-slice.json"
   "bench-gpu|75|build-cuda|JLENS_NATIVE_DIR=$native $JLENS_ROOT/scripts/bench.sh --gpu"
-  "report|10|-|write_diagnostics"
+  "compact-tests|50|build-cuda|cd $JLENS_ROOT && mvn -q -o -B -Djlens.native.dir=$native -Djlens.build.dir=$B/gpu-check-build -Djlens.test.sae262k=$B/layer_12/width_262k-bf16 -Dtest='GpuCompactEncodeTest' -Dsurefire.failIfNoSpecifiedTests=false test"
+  "compact-bench|35|build-cuda|n=0; for s in 262k-bf16 16k-f32/params.npz; do [ -e $B/layer_12/width_\$s ] || { echo \"no SAE $B/layer_12/width_\$s (bench-gpu writes it)\"; continue; }; $java_cmd dev.jlens.sae.CompactReadbackBench sae=$B/layer_12/width_\$s tokens=4096 device=GPU threads=$T runs=3 out=$R/compact-bench-\${s%%/*}.json && n=\$((n + 1)); done; [ \$n -gt 0 ]"
+  "report|5|-|write_diagnostics"
 )
 
 total=0
@@ -87,6 +92,16 @@ write_diagnostics() {
     echo "| capture layer 12, full model, ubatch 512 | $(num "$R/capture-ub512.json" tokens_per_s) |"
     echo "| capture layer 12, full model, ubatch 3072 | $(num "$R/capture-ub3072.json" tokens_per_s) |"
     echo "| capture layer 12, slice through 12, ubatch 512 | $(num "$R/capture-slice.json" tokens_per_s) |"
+    echo
+    echo "SAE encode on the GPU, dense read-back (the [tokens x d_sae] block copied back and scanned in Java) vs compaction on the device"
+    echo "(counts and (feature, value) pairs; scripts/gpu-check.sh compact-bench, N(0, 1) tokens, median of 3):"
+    echo
+    echo "| SAE | tokens | mean L0 | dense block | dense s | dense GFLOP/s | dense bytes/block | compact block | compact s | compact GFLOP/s | compact bytes/block |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    for s in 262k-bf16 16k-f32; do
+      f="$R/compact-bench-$s.json"
+      echo "| $s | $(num "$f" tokens) | $(num "$f" mean_l0) | $(num "$f" dense_block) | $(num "$f" dense_seconds) | $(num "$f" dense_gflops) | $(num "$f" dense_bytes_per_block) | $(num "$f" compact_block) | $(num "$f" compact_seconds) | $(num "$f" compact_gflops) | $(num "$f" compact_bytes_per_block) |"
+    done
     echo
     splits=$(grep -o 'SPLIT #[0-9]*: [A-Za-z0-9_]*' "$R/sched-debug.log" 2>/dev/null | sort -u)
     echo "Graph splits of a layer-12 capture under GGML_SCHED_DEBUG=2 (ggml's DEBUG log, routed through java.util.logging at ALL):" \

@@ -58,23 +58,32 @@ public final class GgmlSaeEncoder implements SaeEncoder {
                 }
             }
         }, w.format() == WeightFormat.BF16, sae.bEnc(), sae.encodeThreshold(), maxBlock, options.threads(), device, capacity);
-        // a GPU request that fell back to the CPU backend takes the CPU's block
-        this.block = blockTokens == 0 && graph.backendName().startsWith("CPU") ? defaultBlock(GgmlJumpRelu.Device.CPU, readback, dIn, dSae, options) : maxBlock;
+        if (blockTokens > 0) this.block = blockTokens;
+        else if (graph.backendName().startsWith("CPU")) this.block = defaultBlock(GgmlJumpRelu.Device.CPU, readback, dIn, dSae, options); // also a GPU request that fell back
+        else if (readback == Readback.COMPACT) this.block = gpuCompactBlock(dSae, graph.deviceMemory()[0]);
+        else this.block = maxBlock;
     }
 
     /**
      * Tokens per graph. Dense read-back (and every CPU block): at most 256 tokens and a 64 MB dense block (64 tokens
-     * of a 262k SAE), as before the compaction - the CPU backend gains nothing from larger blocks and the golden
-     * outputs stay as they were. Compact read-back on a GPU: up to 4096 tokens, as many as fit a compute buffer of
-     * at most 8 GiB at ~5 live [tokens x d_sae] f32 tensors (1536 tokens of a 262k SAE, 4096 of a 16k one).
+     * of a 262k SAE), as before the compaction - the golden outputs stay as they were. Compact read-back on a GPU: an
+     * upper bound of 4096 here, the block itself from {@link #gpuCompactBlock} once the device's free memory is known.
      */
     static int defaultBlock(GgmlJumpRelu.Device device, Readback readback, int dIn, int dSae, EncoderOptions options) {
-        if (device == GgmlJumpRelu.Device.GPU && readback == Readback.COMPACT) {
-            long perToken = 20L * dSae + 8L * dIn;
-            long fit = (8L << 30) / perToken;
-            return (int) Math.max(1, Math.min(4096, fit >= 256 ? fit / 256 * 256 : fit));
-        }
+        if (device == GgmlJumpRelu.Device.GPU && readback == Readback.COMPACT) return 4096;
         return (int) Math.max(1, Math.min(Math.min(options.tokenBlock() * 8L, 256), (64L << 20) / (4L * dSae)));
+    }
+
+    /**
+     * The compact read-back's block on a GPU: up to 4096 tokens, as many as fit a compute buffer of at most 10 GiB and
+     * half the device's free memory (8 GiB when ggml cannot tell), at 34 bytes per (token, feature) - the compaction
+     * graph's buffer measured 32.7 on the CPU backend (137,103,360 bytes for 256 x 16384). Whole multiples of 256
+     * tokens: 4096 for a 16k SAE, 1024 for a 262k one with 20 GB free.
+     */
+    static int gpuCompactBlock(int dSae, long freeBytes) {
+        long budget = freeBytes > 0 ? Math.min(10L << 30, freeBytes / 2) : 8L << 30;
+        long fit = budget / (34L * dSae);
+        return (int) Math.max(1, Math.min(4096, fit >= 256 ? fit / 256 * 256 : fit));
     }
 
     @Override

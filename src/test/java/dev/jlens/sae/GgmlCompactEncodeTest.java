@@ -38,6 +38,15 @@ class GgmlCompactEncodeTest {
         check(write(tmp, dIn, dSae, fmt), fmt, GgmlJumpRelu.Device.CPU, n, block, true);
     }
 
+    @org.junit.jupiter.api.Test
+    void gpuBlocksAreAsLargeAsTheComputeBufferBudgetAllows() {
+        assertEquals(4096, GgmlSaeEncoder.gpuCompactBlock(16384, 80L << 30));
+        assertEquals(1024, GgmlSaeEncoder.gpuCompactBlock(262144, 20L << 30)); // 10 GiB / (34 B x 262144) = 1204 -> 1024
+        assertEquals(768, GgmlSaeEncoder.gpuCompactBlock(262144, 0)); // unknown free memory: 8 GiB -> 963 -> 768
+        assertEquals(240, GgmlSaeEncoder.gpuCompactBlock(262144, 4L << 30)); // a small card: 2 GiB -> 240 tokens
+        assertEquals(1, GgmlSaeEncoder.gpuCompactBlock(262144, 1L << 20));
+    }
+
     /** Writes a toy SAE of Gemma-Scope-like sparsity (L0 ~60): an f32 params.npz, or a SAELens dir of bf16 matrices. */
     static Path write(Path tmp, int dIn, int dSae, String fmt) throws IOException {
         boolean bf16 = fmt.equals("bf16");
