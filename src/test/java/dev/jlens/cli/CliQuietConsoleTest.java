@@ -78,6 +78,19 @@ class CliQuietConsoleTest {
     }
 
     @Test
+    void jlensOwnWarningsStillReachTheTerminalAsOneLine() throws Exception {
+        Path twice = dir.resolve("twice.txt");
+        Files.writeString(twice, "Bread and cheese\nBread and cheese\n");
+        Path out = dir.resolve("warned");
+        CliRunner.Run r = CliRunner.run("capture", "--model", model.toString(), "--prompts", twice.toString(), "--out", out.toString(),
+                "--layer", "3", "--threads", "2", "--ctx", "2048");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("jlens: warning: " + twice + ": line 2 repeats the prompt of line 1"), r.err());
+        assertFalse(r.err().contains("llama.cpp") || r.err().contains("n_ctx"), "llama.cpp's warnings stay in run.log: " + r.err());
+        assertTrue(Files.readString(out.resolve("run.log")).contains("line 2 repeats the prompt of line 1"));
+    }
+
+    @Test
     void aFailedCommandLeavesNoRunLogBehind() throws Exception {
         Path out = dir.resolve("failed");
         CliRunner.Run r = capture(out, "--layer", "20");
