@@ -6,8 +6,8 @@
 # the GPU section of docs/benchmarks.md (scripts/bench.sh --gpu's section, then this script's diagnostics block).
 # It also runs the SAE encode with compaction on the device (GpuCompactEncodeTest, and CompactReadbackBench: dense vs
 # compact read-back, seconds and bytes per block) and adds that table to the diagnostics block.
-# Every step runs under its own timeout; the timeouts add up to at most 550 s (9 min 10 s: the 8 minutes of issue 20
-# plus the two compaction steps, 85 s, less 15 s taken from the gpu, source and report steps, which take ~1 s). A failed or timed-out
+# Every step runs under its own timeout; the timeouts add up to at most 565 s: 480 s (8 minutes, issue 20) for the
+# build, tests, benchmark and diagnostics, 85 s for the two compaction steps (GpuCheckScriptTest checks both). A failed or timed-out
 # step is reported and the steps that do not need its output still run; results are cached, so a rerun resumes.
 # Usage: scripts/gpu-check.sh [--dry-run] [--only STEP[,STEP...]]
 #   --dry-run  print every step with its timeout, check what can be checked without a GPU (source present and
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-BUDGET=550
+BUDGET=565
 B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
 R="$B/results-gpu-check"
 native="$B/native-cuda"
@@ -49,8 +49,8 @@ ot='blk\.(1[3-9]|2[0-5])\.=CPU'
 
 # name | timeout s | needs (step that must have passed, or -) | command
 STEPS=(
-  "gpu|5|-|nvidia-smi -L && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader"
-  "source|5|-|cd $JLENS_ROOT && git -C native/llama.cpp rev-parse 'HEAD^{tree}' | grep -qx \$(sed -n 's/^tree=//p' native/llama.cpp.pin) && echo 'llama.cpp source verified'"
+  "gpu|10|-|nvidia-smi -L && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader"
+  "source|10|-|cd $JLENS_ROOT && git -C native/llama.cpp rev-parse 'HEAD^{tree}' | grep -qx \$(sed -n 's/^tree=//p' native/llama.cpp.pin) && echo 'llama.cpp source verified'"
   "build-cuda|150|source|JLENS_NATIVE_OUT=$native $JLENS_ROOT/scripts/build-native.sh --cuda --bench-tools"
   "jar|40|-|cd $JLENS_ROOT && { [ -f $jar ] && [ -f target/test-classes/dev/jlens/bench/Bench.class ] && [ -f target/test-classes/dev/jlens/sae/CompactReadbackBench.class ] && [ -z \"\$(find src/main src/bench bindings pom.xml -newer $jar -type f -print -quit)\" ] || mvn -q -o -B -DskipTests package; }"
   "models|40|jar|{ [ -f $full ] || $cli toy-model --kind gemma2-2b-shape --type q8_0 --out $full; } && { [ -f $slice ] || $cli slice --model $full --through-layer 12 --out $slice; } && ls -l $full $slice"
@@ -64,7 +64,7 @@ STEPS=(
   "bench-gpu|75|build-cuda|JLENS_NATIVE_DIR=$native $JLENS_ROOT/scripts/bench.sh --gpu"
   "compact-tests|50|build-cuda|cd $JLENS_ROOT && mvn -q -o -B -Djlens.native.dir=$native -Djlens.build.dir=$B/gpu-check-build -Djlens.test.sae262k=$B/layer_12/width_262k-bf16 -Dtest='GpuCompactEncodeTest' -Dsurefire.failIfNoSpecifiedTests=false test"
   "compact-bench|35|build-cuda|n=0; for s in 262k-bf16 16k-f32/params.npz; do [ -e $B/layer_12/width_\$s ] || { echo \"no SAE $B/layer_12/width_\$s (bench-gpu writes it)\"; continue; }; $java_cmd dev.jlens.sae.CompactReadbackBench sae=$B/layer_12/width_\$s tokens=4096 device=GPU threads=$T runs=3 out=$R/compact-bench-\${s%%/*}.json && n=\$((n + 1)); done; [ \$n -gt 0 ]"
-  "report|5|-|write_diagnostics"
+  "report|10|-|write_diagnostics"
 )
 
 total=0
