@@ -63,7 +63,7 @@ STEPS=(
   "capture-slice|15|models|$bench capture model=$slice prompts=256 gpu=true ubatch=512 threads=$T runs=3 label=capture-slice out=$R/capture-slice.json"
   "bench-gpu|75|build-cuda|JLENS_NATIVE_DIR=$native $JLENS_ROOT/scripts/bench.sh --gpu"
   "compact-tests|50|build-cuda|cd $JLENS_ROOT && mvn -q -o -B -Djlens.native.dir=$native -Djlens.build.dir=$B/gpu-check-build -Djlens.test.sae262k=$B/layer_12/width_262k-bf16 -Dtest='GpuCompactEncodeTest' -Dsurefire.failIfNoSpecifiedTests=false test"
-  "compact-bench|35|build-cuda|n=0; for s in 262k-bf16 16k-f32/params.npz; do [ -e $B/layer_12/width_\$s ] || { echo \"no SAE $B/layer_12/width_\$s (bench-gpu writes it)\"; continue; }; $java_cmd dev.jlens.sae.CompactReadbackBench sae=$B/layer_12/width_\$s tokens=4096 device=GPU threads=$T runs=3 out=$R/compact-bench-\${s%%/*}.json && n=\$((n + 1)); done; [ \$n -gt 0 ]"
+  "compact-bench|35|build-cuda|n=0; for st in 262k-bf16:2048 16k-f32/params.npz:4096; do s=\${st%:*}; [ -e $B/layer_12/width_\$s ] || { echo \"no SAE $B/layer_12/width_\$s (bench-gpu writes it)\"; continue; }; $java_cmd dev.jlens.sae.CompactReadbackBench sae=$B/layer_12/width_\$s tokens=\${st##*:} device=GPU threads=$T runs=3 out=$R/compact-bench-\${s%%/*}.json && n=\$((n + 1)); done; [ \$n -gt 0 ]"
   "report|10|-|write_diagnostics"
 )
 
