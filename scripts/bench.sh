@@ -169,7 +169,8 @@ if [ "$mode" = atlas ]; then
     [ -f "$R/$1.json" ] && { echo "bench: $1 (cached)" >&2; return 0; }
     echo "bench: $1 (peak RSS, $4 tokens)..." >&2
     rm -rf "$B/work-$1"
-    /usr/bin/time -f '%M' -o "$R/$1.time" "${java[@]}" dev.jlens.bench.Bench atlas model="$2" sae="$3" corpus="$corpus" tokens="$4" \
+    # a fixed heap, so the JVM's lazy heap growth does not read as memory that grows with the corpus
+    /usr/bin/time -f '%M' -o "$R/$1.time" "${java[@]}" -Xmx512m dev.jlens.bench.Bench atlas model="$2" sae="$3" corpus="$corpus" tokens="$4" \
       threads="$T" shard=32 baseline=false lens=0 work="$B/work-$1" label="$1" out="$R/$1.json"
     rm -rf "$B/work-$1"
   }

@@ -169,6 +169,7 @@ final class AtlasBench {
                 }
             }
             res.put("threads", threads);
+            res.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
             res.putAll(Bench.procStatus());
             res.put("load_end", Files.readString(Path.of("/proc/loadavg")).strip());
         }
@@ -286,7 +287,7 @@ final class AtlasBench {
         if (!rss.isEmpty()) {
             rss.sort(java.util.Comparator.<String[], String>comparing(x -> x[0]).thenComparingLong(x -> Long.parseLong(x[1])));
             md.append("### Peak RSS vs corpus size\n\n");
-            md.append("One process per row: the corpus read once, the statistics pass with checkpoints and spilled codes, the example windows (no logit lens). ")
+            md.append("One process per row, with a fixed JVM heap (-Xmx512m in the script): the corpus read once, the statistics pass with checkpoints and spilled codes, the example windows (no logit lens). ")
               .append("VmHWM is the process's peak resident set (the memory-mapped model pages it touched included).\n\n");
             md.append("| model | tokens | atlas tokens/s | peak RSS (VmHWM) | /usr/bin/time max RSS | RssAnon at end | load start |\n|---|---|---|---|---|---|---|\n");
             for (String[] x : rss) md.append("| ").append(String.join(" | ", x)).append(" |\n");
