@@ -13,7 +13,9 @@ import java.nio.file.Path;
  * generated on first use into {@code <models>/generated/planted-france} (or {@code planted-france-unplanted}
  * for the control without the planted structure), with ground_truth.json next to them.
  *
- * <p>Which fine SAE the default toy has ({@link PlantedFrance.Variant}) is {@link #defaultVariant()}; the other variant
+ * <p>Which fine SAE the default toy has ({@link PlantedFrance.Variant}) is {@link #defaultVariant()}: the realistic one
+ * (near-duplicates of the coarse France feature that match, facet features that fire only on their facet's prompts and
+ * that the facet split names; issue 16 point 7), unless {@value #VARIANT_PROPERTY} says classic; the other variant
  * is generated on request into {@code planted-france-<variant>} (its SAEs are then named by path, the registry names
  * only the default folder's). A folder whose ground_truth.json records the other variant is regenerated.
  */
@@ -21,7 +23,7 @@ public final class ToyDefault {
     public static final long SEED = 20261125L;
     /** System property (or environment variable {@code JLENS_TOY_VARIANT}) choosing the default toy: classic or realistic. */
     public static final String VARIANT_PROPERTY = "jlens.toy.variant";
-    private static final PlantedFrance.Variant BUILT_IN = PlantedFrance.Variant.CLASSIC;
+    private static final PlantedFrance.Variant BUILT_IN = PlantedFrance.Variant.REALISTIC;
 
     private ToyDefault() {}
 
