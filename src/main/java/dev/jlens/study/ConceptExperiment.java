@@ -30,6 +30,7 @@ import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
 import dev.jlens.llama.NativeLibrary;
 import dev.jlens.sae.EncoderOptions;
+import dev.jlens.sae.ModelIdentity;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeFit;
@@ -193,7 +194,7 @@ public final class ConceptExperiment {
                     "no feature reached the minimum mean activation of " + cfg.minActivation() + " on the target prompts")
                     : map.verdict();
             ExperimentResult.Config conf = new ExperimentResult.Config(cap.model(), cap.modelSha256(), cap.architecture(), cfg.layer(),
-                    "blocks." + cfg.layer() + ".hook_resid_post", info(cfg.coarseSae(), coarseSae, cfg), info(cfg.fineSae(), fineSae, cfg),
+                    "blocks." + cfg.layer() + ".hook_resid_post", info(cfg.coarseSae(), coarseSae, cfg, cap), info(cfg.fineSae(), fineSae, cfg, cap),
                     cap.targetSet(), nTarget, cap.controlSet(), prompts.size() - nTarget, cfg.aggregate().name().toLowerCase(),
                     cfg.thresholds().minCosine(), cfg.thresholds().minCorrelation(), cfg.thresholds().minSubFeatures(), cfg.anchors(),
                     cfg.fineCandidates(), cfg.minActivation(), cfg.permutations(), cfg.seed(), cfg.encoder().toString(), cap.llamaCppCommit(),
@@ -263,10 +264,22 @@ public final class ConceptExperiment {
         return FileHashes.ofSource(sae.source(), cacheDir);
     }
 
-    private static ExperimentResult.SaeInfo info(String id, Sae sae, ExperimentConfig cfg) throws IOException {
+    private static ExperimentResult.SaeInfo info(String id, Sae sae, ExperimentConfig cfg, Captured cap) throws IOException {
         var n = sae.decoderRowNorms();
+        SaeFit.ModelCheck model = SaeFit.checkModel(sae.cfg(), id, modelIdentity(cap.model()));
         return new ExperimentResult.SaeInfo(id, sae.source().toString(), saeHash(sae, cfg.cacheDir()), sae.dIn(), sae.dSae(),
-                sae.cfg().neuronpediaId(), n.min(), n.max());
+                sae.cfg().neuronpediaId(), n.min(), n.max(), sae.cfg().architecture(), sae.cfg().hookName(), sae.cfg().modelName(),
+                model.match().name());
+    }
+
+    /** The GGUF's names when the model file is on this machine (capture folders record its path), else null. */
+    private static ModelIdentity modelIdentity(String model) {
+        try {
+            Path p = Path.of(model);
+            return Files.isRegularFile(p) ? ModelIdentity.read(p) : null;
+        } catch (IOException | RuntimeException e) {
+            return null; // not a GGUF we can read: the match is UNKNOWN
+        }
     }
 
     /** Significance level of the report's count of significant features and of the permutation check. */

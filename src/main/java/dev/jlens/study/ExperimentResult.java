@@ -15,8 +15,20 @@ import java.util.List;
 public record ExperimentResult(Config config, SaeResult coarse, SaeResult fine, CrossMap crossmap, List<PcaPoint> pointCloud,
                                double[] pcaExplainedVariance, Verdict verdict) {
 
+    /**
+     * One SAE as the run used it (issue 16): what was given, its file hash and shape, and what its config says it was
+     * trained on.
+     *
+     * @param architecture {@code jumprelu}, {@code standard} or {@code topk}; null in results.json written before it was
+     *                     recorded (as the three below)
+     * @param hookName     the hook it reads, e.g. {@code blocks.12.hook_resid_post} (the run refuses any other)
+     * @param modelName    the model it was trained on (its config's model_name), or null when it names none
+     * @param modelMatch   that model against the GGUF's general.name/basename: {@code MATCH}, {@code INSTRUCTION_TUNED_MODEL},
+     *                     {@code DIFFERENT} (the run warns, the numbers may mean nothing) or {@code UNKNOWN} (either name
+     *                     missing, or the model file not on this machine)
+     */
     public record SaeInfo(String id, String path, String sha256, int dIn, int dSae, String neuronpediaId, double decoderNormMin,
-                          double decoderNormMax) {}
+                          double decoderNormMax, String architecture, String hookName, String modelName, String modelMatch) {}
 
     public record Config(String model, String modelSha256, String architecture, int layer, String hookName, SaeInfo coarseSae,
                          SaeInfo fineSae, String targetSet, int targetPrompts, String controlSet, int controlPrompts, String aggregate,

@@ -59,6 +59,13 @@ class PlantedFranceExperimentTest {
             }
         }
         assertEquals(new dev.jlens.activations.Numerics("f32", false, "F32"), r.config().numerics(), "the default numerics are recorded");
+        // what each SAE was trained on, beside its hash (issue 16): the toy's SAEs are JumpReLU SAEs of the toy's layer-12 residual
+        for (ExperimentResult.SaeInfo sae : List.of(r.config().coarseSae(), r.config().fineSae())) {
+            assertEquals("jumprelu", sae.architecture(), sae.toString());
+            assertEquals("blocks.12.hook_resid_post", sae.hookName(), sae.toString());
+            assertEquals("jlens-toy-gemma2", sae.modelName(), sae.toString());
+            assertEquals("MATCH", sae.modelMatch(), "the toy GGUF's general.name is the SAEs' model_name: " + sae);
+        }
         assertTrue(Files.readString(tmp.resolve("run").resolve("report.html")).contains("the smallest reachable q is"));
         assertEquals(dev.jlens.api.Decision.GO, r.verdict().decision(), r.verdict().reason());
         assertEquals(france, r.verdict().anchor());
