@@ -2,6 +2,7 @@ package dev.jlens.activations;
 
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
+import dev.jlens.util.RunFolder;
 import dev.jlens.util.Progress;
 
 import dev.jlens.formats.AtomicFiles;
@@ -55,19 +56,18 @@ public final class CaptureJob {
         TokenizedPrompts tokens = CaptureSource.tokenize(model.vocab(), prompts, ctxParams.nCtx());
         long total = tokens.totalTokens();
         if (total > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens: " + total);
-        boolean created = !Files.exists(outDir);
-        try {
-            return write(model, tokens, layer, outDir, ctxParams, progress);
-        } catch (IOException | RuntimeException | Error e) {
-            // a failed capture (a model that computes NaN, a cancelled decode...) leaves no empty folder of its own
-            if (created) {
-                try {
-                    Files.deleteIfExists(outDir);
-                } catch (IOException notEmpty) {
-                    e.addSuppressed(notEmpty);
-                }
+        // the folder is locked (a second capture into it exits 2) and the files are staged and moved in together,
+        // capture.json last: a failed or killed capture leaves the previous capture or none (and no folder of its own)
+        try (RunFolder folder = RunFolder.lock(outDir)) {
+            Path staging = folder.stage();
+            try {
+                Result r = write(model, tokens, layer, staging, ctxParams, progress);
+                folder.commit(staging, "capture.json");
+                return new Result(outDir.resolve(r.activations().getFileName().toString()), outDir.resolve(r.tokens().getFileName().toString()),
+                        r.rows(), r.nEmbd(), r.layer(), r.seconds());
+            } finally {
+                RunFolder.discard(staging);
             }
-            throw e;
         }
     }
 

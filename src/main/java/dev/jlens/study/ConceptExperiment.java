@@ -8,6 +8,7 @@ import dev.jlens.activations.CaptureSource;
 import dev.jlens.activations.TokenizedPrompts;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
+import dev.jlens.util.RunFolder;
 import dev.jlens.util.Progress;
 
 import dev.jlens.api.Decision;
@@ -70,8 +71,10 @@ public final class ConceptExperiment {
 
     public static Outcome run(ExperimentConfig cfg, Progress progress) throws IOException {
         Map<String, Double> stages = new LinkedHashMap<>();
-        Captured c = capture(cfg, progress, stages);
-        return analyze(cfg, c, progress, stages);
+        try (RunFolder lock = RunFolder.lock(cfg.outDir())) { // a second run into this folder fails before any work
+            Captured c = capture(cfg, progress, stages);
+            return analyze(cfg, c, progress, stages);
+        }
     }
 
     /** Stage 1: capture every missing activation shard of the config's prompts (cached, resumable). */
@@ -141,7 +144,12 @@ public final class ConceptExperiment {
 
     /** Stages 2-4: encode + aggregate with both SAEs (cached), contrast, cross-resolution map, outputs. */
     public static Outcome analyze(ExperimentConfig cfg, Captured cap, Progress progress, Map<String, Double> stages) throws IOException {
-        Files.createDirectories(cfg.outDir());
+        try (RunFolder lock = RunFolder.lock(cfg.outDir())) {
+            return analyzeLocked(cfg, cap, progress, stages);
+        }
+    }
+
+    private static Outcome analyzeLocked(ExperimentConfig cfg, Captured cap, Progress progress, Map<String, Double> stages) throws IOException {
         List<PromptSet.Prompt> prompts = cap.prompts();
         int nTarget = cap.nTarget();
         long t = System.nanoTime();
@@ -211,15 +219,20 @@ public final class ConceptExperiment {
 
     /** Stage 2 alone (`jlens contrast`): per-feature contrast statistics of one SAE, as JSON + CSV. */
     public static ExperimentResult.SaeResult contrastOnly(ExperimentConfig cfg, Captured cap, String saeId, Progress progress) throws IOException {
-        Files.createDirectories(cfg.outDir());
-        try (Sae sae = openSae(saeId, cfg, cap.source())) {
+        try (RunFolder folder = RunFolder.lock(cfg.outDir()); Sae sae = openSae(saeId, cfg, cap.source())) {
             SaeSide side = encodeSide("sae", sae, cfg, cap.source(), cap.bosTokenId(), cap.prompts(), cap.nTarget(), progress);
             ContrastStats.Options opts = new ContrastStats.Options(cfg.permutations(), cfg.seed());
             List<FeatureContrast> stats = ContrastStats.compute(side.table, opts);
             List<FeatureContrast> top = ContrastStats.topBySelectivity(stats, cfg.minActivation(), cfg.fineCandidates());
             ExperimentResult.SaeResult r = saeResult(side, stats, top, sae, cap.prompts(), opts);
-            Json.write(cfg.outDir().resolve("contrast.json"), r);
-            writeFeatures(cfg.outDir().resolve("features.csv"), r);
+            Path staging = folder.stage();
+            try {
+                Json.write(staging.resolve("contrast.json"), r);
+                writeFeatures(staging.resolve("features.csv"), r);
+                folder.commit(staging, "contrast.json");
+            } finally {
+                RunFolder.discard(staging);
+            }
             return r;
         }
     }
@@ -356,7 +369,25 @@ public final class ConceptExperiment {
         return new ExperimentResult.CrossMap(a, f, cos, corr, pairs, summaries, within, rows);
     }
 
+    /**
+     * Writes results.json, the CSVs and the report into a staging folder inside {@code dir} and moves them in, results.json
+     * last: a failure (a bad neuronpedia_id found by the report, a full disk, a kill) leaves the folder's previous outputs
+     * or none, never a mix.
+     */
     static void writeOutputs(Path dir, ExperimentResult r) throws IOException {
+        try (RunFolder folder = RunFolder.lock(dir)) {
+            Path staging = folder.stage();
+            try {
+                ReportWriter.model(r, null); // checks what the report checks (e.g. neuronpedia_id) before any file is written
+                writeFiles(staging, dir, r);
+                folder.commit(staging, "results.json");
+            } finally {
+                RunFolder.discard(staging);
+            }
+        }
+    }
+
+    private static void writeFiles(Path dir, Path runDir, ExperimentResult r) throws IOException {
         Json.write(dir.resolve("results.json"), r);
         writeFeatures(dir.resolve("features_coarse.csv"), r.coarse());
         writeFeatures(dir.resolve("features_fine.csv"), r.fine());
@@ -370,7 +401,7 @@ public final class ConceptExperiment {
                     x.meanWhenFiring(), x.cosine(), x.correlation(), x.targetCorrelation()));
         }
         AtomicFiles.writeStream(dir.resolve("facet_split.csv"), os -> os.write(s.toString().getBytes(StandardCharsets.UTF_8)));
-        ReportWriter.write(dir, r);
+        ReportWriter.writeFiles(dir, runDir, r, null);
     }
 
     private static void writeFeatures(Path file, ExperimentResult.SaeResult s) throws IOException {

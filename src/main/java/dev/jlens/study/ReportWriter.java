@@ -1,6 +1,7 @@
 package dev.jlens.study;
 
 import dev.jlens.util.Json;
+import dev.jlens.util.RunFolder;
 
 import dev.jlens.api.Classification;
 import dev.jlens.api.FeaturePair;
@@ -23,8 +24,25 @@ public final class ReportWriter {
         write(dir, r, null);
     }
 
+    /**
+     * Writes the report into {@code dir} under its {@link RunFolder} lock: report.html and the PNGs are written into a
+     * staging folder and moved in together (report.html last), so a failure leaves the previous report or none.
+     */
     public static void write(Path dir, ExperimentResult r, ReportModel.Steering steering) throws IOException {
-        ReportModel m = model(r, steering, info -> atlasHref(dir, r.config(), info));
+        try (RunFolder folder = RunFolder.lock(dir)) {
+            Path staging = folder.stage();
+            try {
+                writeFiles(staging, folder.dir(), r, steering);
+                folder.commit(staging, "report.html");
+            } finally {
+                RunFolder.discard(staging);
+            }
+        }
+    }
+
+    /** Writes report.html and the PNGs into {@code dir}; links (the atlas) are relative to {@code runDir}, where they will live. */
+    static void writeFiles(Path dir, Path runDir, ExperimentResult r, ReportModel.Steering steering) throws IOException {
+        ReportModel m = model(r, steering, info -> atlasHref(runDir, r.config(), info));
         HtmlReport.write(dir, m);
         if (pngFiguresAvailable()) PngFigures.write(dir, m);
         else System.getLogger(ReportWriter.class.getName()).log(System.Logger.Level.INFO, "heatmap.png and scatter.png not written: "
