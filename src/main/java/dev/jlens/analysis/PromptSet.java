@@ -48,7 +48,7 @@ import java.util.Set;
  */
 public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLines, List<String> duplicates) {
     private static final System.Logger LOG = System.getLogger(PromptSet.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = dev.jlens.util.Json.MAPPER;
     private static final int MAX_LOGGED_DUPLICATES = 20;
     /** The built-in sets under {@code dev/jlens/prompts/} on the classpath. */
     public static final List<String> BUILTIN = List.of("france", "neutral", "distractor");
@@ -160,7 +160,7 @@ public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLin
     private static Prompt parseJsonLine(Path file, String line, int lineNo) throws FormatException {
         JsonNode node;
         try {
-            node = JSON.readTree(line);
+            node = JSON.readTree(line); // strict: a key given twice is an error naming it
         } catch (JsonProcessingException e) {
             throw new FormatException(file, "line " + lineNo, "not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -185,6 +185,24 @@ public record PromptSet(String source, List<Prompt> prompts, int skippedBlankLin
             }
             facetText = facet.asText().strip();
         }
+        for (String key : new String[] {"text", "facet"}) {
+            JsonNode v = obj.get(key);
+            int at = v == null || !v.isTextual() ? -1 : loneSurrogate(v.asText());
+            if (at >= 0) {
+                throw new FormatException(file, "line " + lineNo + ", key '" + key + "'", String.format(
+                        "unpaired surrogate \\u%04X at character %d (not a character; not encodable as UTF-8)", (int) v.asText().charAt(at), at));
+            }
+        }
         return new Prompt(text.asText().strip(), facetText);
+    }
+
+    /** The index of the first unpaired UTF-16 surrogate in {@code s} (from an escape such as {@code "\ud800"}), or -1. */
+    static int loneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+            else if (Character.isSurrogate(c)) return i;
+        }
+        return -1;
     }
 }

@@ -64,7 +64,9 @@ public record SaeConfig(
         @JsonProperty("k") @JsonInclude(JsonInclude.Include.NON_NULL) Integer k) {
 
     private static final System.Logger LOG = System.getLogger(SaeConfig.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    // reading is strict: a key given twice is an error naming it (Jackson would keep the last one)
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final Pattern LAYER = Pattern.compile("^blocks\\.(\\d{1,9})\\.");
     /** The architectures the encoders compute. */
     public static final List<String> ARCHITECTURES = List.of("jumprelu", "standard", "topk");

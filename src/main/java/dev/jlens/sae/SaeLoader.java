@@ -1,7 +1,6 @@
 package dev.jlens.sae;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.formats.DType;
 import dev.jlens.formats.FormatException;
 import dev.jlens.formats.Npy;
@@ -297,7 +296,7 @@ final class SaeLoader {
 
     static JsonNode readJson(Path file) throws IOException {
         try {
-            return new ObjectMapper().readTree(file.toFile());
+            return dev.jlens.util.Json.MAPPER.readTree(file.toFile()); // strict: a duplicate key is an error naming it
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new FormatException(file, "json", e.getOriginalMessage(), e);
         }

@@ -94,7 +94,7 @@ public record SaeRegistry(Path file, Path root, JsonNode json) {
         Path name = Path.of(BUILT_IN);
         try (InputStream in = SaeRegistry.class.getResourceAsStream("registry.json")) {
             if (in == null) throw new IllegalStateException(BUILT_IN + " is missing: the jar was built without models/registry.json");
-            return new SaeRegistry(name, modelsDir, new com.fasterxml.jackson.databind.ObjectMapper().readTree(in));
+            return new SaeRegistry(name, modelsDir, dev.jlens.util.Json.MAPPER.readTree(in));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new FormatException(name, "json", e.getOriginalMessage(), e);
         }

@@ -203,7 +203,9 @@ class SaeArchitecturesTest {
 
     /** A valid SAELens 6 config of a jumprelu SAE with hook blocks.3.hook_resid_post, plus {@code extra} keys (later keys win). */
     static String cfg(String extra) {
-        String base = "\"architecture\": \"jumprelu\", \"d_in\": 8, \"d_sae\": 16, \"apply_b_dec_to_input\": false, "
+        // extra's architecture replaces the base's: cfg.json is read strictly, a key given twice is rejected
+        String base = (extra.contains("\"architecture\"") ? "" : "\"architecture\": \"jumprelu\", ")
+                + "\"d_in\": 8, \"d_sae\": 16, \"apply_b_dec_to_input\": false, "
                 + "\"metadata\": {\"model_name\": \"m\", \"hook_name\": \"blocks.3.hook_resid_post\"}";
         return "{" + base + ", " + extra + "}";
     }
