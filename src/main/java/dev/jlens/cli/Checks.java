@@ -41,7 +41,7 @@ final class Checks {
      */
     static void regularFile(String option, Path file) throws IOException {
         if (file == null) return;
-        if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, option + ": no such file");
+        if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, option + ": does not exist");
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(option + " " + file + ": is " + kind(file) + ", not a regular file");
         }

@@ -20,7 +20,7 @@ final class Errors {
     }
 
     static String describe(Throwable e) {
-        if (e instanceof NoSuchFileException n) return n.getFile() + ": no such file";
+        if (e instanceof NoSuchFileException n) return n.getFile() + ": does not exist";
         if (e instanceof IOException && e.getMessage() == null) return e.getClass().getSimpleName();
         return e.getMessage() == null ? e.toString() : e.getMessage();
     }
