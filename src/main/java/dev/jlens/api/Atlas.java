@@ -110,6 +110,26 @@ public final class Atlas {
     private static final String SPARK_JOB = "dev.jlens.spark.AtlasSparkJob";
 
     /**
+     * Checks, before any file is read, that the Spark job can run here: the jlens-spark module and Apache Spark are on
+     * the class path.
+     *
+     * @throws IllegalArgumentException when they are not, saying how to get them
+     */
+    public static void requireSpark() {
+        sparkJob();
+    }
+
+    private static java.lang.reflect.Method sparkJob() {
+        try {
+            return Class.forName(SPARK_JOB).getMethod("run", String.class, int.class, int.class, AtlasEngine.Job.class, CorpusSpec.class,
+                    dev.jlens.util.Progress.class);
+        } catch (ClassNotFoundException | NoSuchMethodException | LinkageError e) {
+            throw new IllegalArgumentException("--spark needs the jlens-spark module and Apache Spark on the class path (" + e
+                    + "): run scripts/jlens-spark instead of scripts/jlens, or spark-submit --class " + SPARK_JOB + " jlens-spark.jar");
+        }
+    }
+
+    /**
      * As {@link #run}, as an Apache Spark job on {@code master} ({@code local[N]} in this process, a cluster URL, or
      * {@code default} for the master of the Spark configuration, as under spark-submit): the shards of the corpus are
      * computed on Spark's executors and merged in shard order, so the folders hold the same bytes as an embedded
@@ -128,14 +148,7 @@ public final class Atlas {
         ProgressListener p = progress == null ? ProgressListener.NONE : progress;
         CorpusSpec spec = options.corpus(corpus);
         AtlasEngine.Job job = new AtlasEngine.Job(model, saes, options.settings(), out);
-        java.lang.reflect.Method run;
-        try {
-            run = Class.forName(SPARK_JOB).getMethod("run", String.class, int.class, int.class, AtlasEngine.Job.class, CorpusSpec.class,
-                    dev.jlens.util.Progress.class);
-        } catch (ClassNotFoundException | NoSuchMethodException | LinkageError e) {
-            throw new IllegalArgumentException("--spark needs the jlens-spark module and Apache Spark on the class path (" + e
-                    + "): run scripts/jlens-spark instead of scripts/jlens, or spark-submit --class " + SPARK_JOB + " jlens-spark.jar");
-        }
+        java.lang.reflect.Method run = sparkJob();
         AtlasEngine.Result r;
         try {
             r = (AtlasEngine.Result) run.invoke(null, master, partitions, options.threads(), job, spec, (dev.jlens.util.Progress) p::update);

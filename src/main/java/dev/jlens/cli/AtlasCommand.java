@@ -47,6 +47,7 @@ final class AtlasCommand implements Callable<Integer> {
         if (!toy && (model == null || saes == null || corpus == null)) {
             throw new IllegalArgumentException("give --model, --sae and --corpus together, or none of them for the toy default");
         }
+        if (spark != null) Atlas.requireSpark();
         Path m = model;
         List<String> s = saes;
         String c = corpus;

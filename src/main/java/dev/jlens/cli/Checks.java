@@ -43,7 +43,8 @@ final class Checks {
         if (file == null) return;
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, option + ": does not exist");
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(option + " " + file + ": is " + kind(file) + ", not a regular file");
+            throw new IllegalArgumentException(option + " " + file + (Files.isDirectory(file) ? ": is a folder, not a file"
+                    : ": is not a regular file (" + kind(file) + ")"));
         }
     }
 

@@ -55,13 +55,14 @@ public final class ToyDefault {
     /** The toy with the fine SAE of {@code variant} (the unplanted control is the same for both). */
     public static Files ensure(boolean planted, PlantedFrance.Variant variant, PrintWriter log) throws IOException {
         java.util.Objects.requireNonNull(variant, "variant");
-        boolean registered = !planted || variant == defaultVariant();
+        // every toy is registered (models/registry.json, release jlens-toy), so its SAEs carry the registry's
+        // model_name and hook like the default's; the variant that is not the default lives in its own folder
         String name = !planted ? "planted-france-unplanted"
-                : registered ? "planted-france" : "planted-france-" + variant.name().toLowerCase(java.util.Locale.ROOT);
+                : variant == defaultVariant() ? "planted-france" : "planted-france-" + variant.name().toLowerCase(java.util.Locale.ROOT);
         Path dir = SaeRegistry.modelsDir().resolve("generated").resolve(name);
         Path coarse = dir.resolve("coarse/params.npz"), fine = dir.resolve("fine/params.npz");
         Files f = new Files(dir, dir.resolve("model.gguf"), coarse, fine, dir.resolve("ground_truth.json"),
-                registered ? "jlens-toy/" + name + "/coarse" : coarse.toString(), registered ? "jlens-toy/" + name + "/fine" : fine.toString());
+                "jlens-toy/" + name + "/coarse", "jlens-toy/" + name + "/fine");
         // ground_truth.json is written last, so its presence means a complete set
         boolean complete = java.nio.file.Files.isRegularFile(f.groundTruth()) && java.nio.file.Files.isRegularFile(f.model())
                 && java.nio.file.Files.isRegularFile(f.coarseSae()) && java.nio.file.Files.isRegularFile(f.fineSae());
