@@ -87,7 +87,7 @@ class CliInputChecksTest {
     void aFolderOrAFifoAsPromptsOrModelIsNamed() throws Exception {
         Path out = dir.resolve("kinds");
         Path folder = Files.createDirectories(dir.resolve("folder.txt"));
-        rejected(capture(folder, out, "--layer", "3"), out, "--prompts " + folder, "is a folder, not a regular file");
+        rejected(capture(folder, out, "--layer", "3"), out, "--prompts " + folder, "is a folder, not a file");
         rejected(capture(fifo, out, "--layer", "3"), out, "--prompts " + fifo, "FIFO");
         CliRunner.Run m = CliRunner.run("capture", "--model", folder.toString(), "--prompts", prompts.toString(), "--out", out.toString());
         rejected(m, out, folder.toString(), "folder");
