@@ -1,12 +1,11 @@
 package dev.jlens.cli;
 
 import dev.jlens.api.LensModel;
+import dev.jlens.study.StudyLayeringTest;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.classfile.ClassFile;
-import java.lang.classfile.constantpool.PoolEntry;
-import java.lang.classfile.constantpool.Utf8Entry;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
@@ -17,10 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -31,9 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * generic signatures, lambdas and class-name strings are all caught.
  */
 class CliUsesOnlyApiTest {
-    /** A dev.jlens name in internal (slash) or binary (dot) form; group 1 is the first segment after dev.jlens. */
-    private static final Pattern JLENS = Pattern.compile("dev[/.]jlens[/.]([A-Za-z0-9_$]+)");
-    private static final Set<String> ALLOWED = Set.of("api", "cli");
+    /** A dev.jlens name in internal (slash) or binary (dot) form whose first segment after dev.jlens is not api or cli. */
+    private static final Pattern FORBIDDEN = Pattern.compile("dev[/.]jlens[/.](?=[A-Za-z0-9_$])(?!(?:api|cli)(?![A-Za-z0-9_$]))");
 
     @Test
     void cliClassesReferToNoJlensPackageButTheApi() throws Exception {
@@ -67,31 +62,15 @@ class CliUsesOnlyApiTest {
 
     /** The dev.jlens names outside dev.jlens.api and dev.jlens.cli that a class file's constant pool mentions. */
     static Set<String> forbiddenReferences(byte[] classFile) {
-        Set<String> out = new TreeSet<>();
         // class names, descriptors, signatures and string constants all live in CONSTANT_Utf8 entries
-        for (PoolEntry e : ClassFile.of().parse(classFile).constantPool()) {
-            if (!(e instanceof Utf8Entry u)) continue;
-            Matcher m = JLENS.matcher(u.stringValue());
-            while (m.find()) {
-                if (ALLOWED.contains(m.group(1))) continue;
-                int end = m.end();
-                String s = u.stringValue();
-                while (end < s.length() && (Character.isJavaIdentifierPart(s.charAt(end)) || s.charAt(end) == '/' || s.charAt(end) == '.')) end++;
-                out.add(s.substring(m.start(), end));
-            }
-        }
-        return out;
+        return StudyLayeringTest.references(classFile, FORBIDDEN);
     }
 
     private static Path packageDir(Class<?> c) throws URISyntaxException {
-        Path root = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
-        assertTrue(Files.isDirectory(root), "expected compiled classes in a folder, got " + root);
-        return root.resolve(c.getPackageName().replace('.', '/'));
+        return StudyLayeringTest.packageDir(c);
     }
 
     private static List<Path> classFiles(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.toString().endsWith(".class")).sorted().toList();
-        }
+        return StudyLayeringTest.classFiles(dir);
     }
 }

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * class of the toy (dev.jlens.toy: the command line and the API pick the toy defaults), and the activations layer
  * refers to no class of the study above it.
  */
-class StudyLayeringTest {
+public class StudyLayeringTest {
     @Test
     void theStudyDoesNotDependOnTheToy() throws Exception {
         List<Path> classes = classFiles(packageDir(ConceptExperiment.class));
@@ -69,7 +69,7 @@ class StudyLayeringTest {
     }
 
     /** The names matching {@code forbidden} (extended to the whole class name) in a class file's CONSTANT_Utf8 entries. */
-    static Set<String> references(byte[] classFile, Pattern forbidden) {
+    public static Set<String> references(byte[] classFile, Pattern forbidden) {
         Set<String> out = new TreeSet<>();
         for (PoolEntry e : ClassFile.of().parse(classFile).constantPool()) {
             if (!(e instanceof Utf8Entry u)) continue;
@@ -84,14 +84,15 @@ class StudyLayeringTest {
         return out;
     }
 
-    private static Path packageDir(Class<?> c) throws URISyntaxException {
+    /** The folder of {@code c}'s package among the compiled classes. */
+    public static Path packageDir(Class<?> c) throws URISyntaxException {
         Path root = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
         assertTrue(Files.isDirectory(root), "expected compiled classes in a folder, got " + root);
         return root.resolve(c.getPackageName().replace('.', '/'));
     }
 
     /** Class files under {@code dir}, subpackages included. */
-    private static List<Path> classFiles(Path dir) throws IOException {
+    public static List<Path> classFiles(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             return s.filter(p -> p.toString().endsWith(".class")).sorted().toList();
         }
