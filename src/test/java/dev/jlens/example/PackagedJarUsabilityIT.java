@@ -103,6 +103,27 @@ class PackagedJarUsabilityIT {
         }
     }
 
+    /** MIT (jlens' own license and llama.cpp's) requires the copyright notices to travel with the binaries the jar carries. */
+    @Test
+    void theJarCarriesItsLicenseAndTheNoticesOfWhatItBundles() throws Exception {
+        try (JarFile j = new JarFile(jar().toFile())) {
+            String own = text(j, "META-INF/licenses/LICENSE");
+            assertTrue(own.startsWith("MIT License") && own.contains("the jlens authors"), own);
+            assertEquals(Files.readString(Path.of("LICENSE")), own, "the jar's LICENSE is the checkout's");
+            String llama = text(j, "META-INF/licenses/llama.cpp/LICENSE");
+            assertTrue(llama.startsWith("MIT License") && llama.contains("The ggml authors"), llama);
+            assertTrue(j.stream().anyMatch(e -> e.getName().startsWith("dev/jlens/natives/linux-x86_64/libjlens-llama")),
+                    "the notice is there because the llama.cpp build is");
+            assertTrue(text(j, "dev/jlens/report/vendor/plotly.LICENSE").contains("MIT"));
+        }
+    }
+
+    private static String text(JarFile j, String name) throws Exception {
+        var e = j.getJarEntry(name);
+        assertTrue(e != null, name + " is not in the jar");
+        try (var in = j.getInputStream(e)) { return new String(in.readAllBytes(), StandardCharsets.UTF_8); }
+    }
+
     private static String encoder(Path metrics) throws Exception {
         return new com.fasterxml.jackson.databind.ObjectMapper().readTree(metrics.toFile()).get("encoder").asText();
     }
