@@ -57,33 +57,93 @@ public final class LayerActivations implements AutoCloseable {
         if (closed) throw new IllegalStateException("these activations are closed");
     }
 
-    /** Rows: every token of every prompt, BOS included. */
+    /**
+     * The number of rows: every token of every prompt, BOS included.
+     *
+     * @return the row count, &gt;= 0
+     * @throws IllegalStateException after {@link #close()}
+     */
     public int rows() { open(); return rows; }
-    /** Row width d_model. */
+
+    /**
+     * The row width.
+     *
+     * @return d_model, the model's residual stream width (2304 for Gemma 2 2B)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public int dModel() { open(); return dModel; }
-    /** The layer captured (0-based; its output, {@code blocks.layer.hook_resid_post}). */
+
+    /**
+     * The layer captured.
+     *
+     * @return the 0-based block whose output the rows are ({@code blocks.<layer>.hook_resid_post})
+     * @throws IllegalStateException after {@link #close()}
+     */
     public int layer() { open(); return layer; }
 
-    /** The matrix (a read view; valid until close). */
+    /**
+     * The matrix itself, without a copy.
+     *
+     * @return a view of {@code rows() * dModel()} float32 values, row-major (read them with
+     *         {@link ValueLayout#JAVA_FLOAT}); read it only, and not after
+     *         {@link #close()} (the memory is freed then)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public MemorySegment data() { open(); return data; }
 
-    /** A copy of row {@code r}, length d_model. */
+    /**
+     * One row, copied to the heap.
+     *
+     * @param r the row, in [0, {@link #rows()})
+     * @return a new array of {@link #dModel()} values; changing it does not change these activations
+     * @throws IndexOutOfBoundsException when {@code r} is outside [0, rows)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public float[] row(int r) {
         open();
         if (r < 0 || r >= rows) throw new IndexOutOfBoundsException("row " + r + " of " + rows);
         return data.asSlice(4L * r * dModel, 4L * dModel).toArray(ValueLayout.JAVA_FLOAT);
     }
 
-    /** Index of the row's prompt in the list given to capture. */
+    /**
+     * Which prompt a row belongs to.
+     *
+     * @param row the row, in [0, {@link #rows()})
+     * @return the prompt's index in the list given to {@link LensSession#capture} (also for a batch of
+     *         {@link LensSession#captureEach}), or the prompt index of the capture folder's tokens.csv
+     * @throws ArrayIndexOutOfBoundsException when {@code row} is outside [0, rows)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public int prompt(int row) { open(); return prompt[row]; }
-    /** The row's token position within its prompt, from 0. */
+
+    /**
+     * Where in its prompt a row's token is.
+     *
+     * @param row the row, in [0, {@link #rows()})
+     * @return the token's position within its prompt, from 0 (the BOS, when the model prepends one)
+     * @throws ArrayIndexOutOfBoundsException when {@code row} is outside [0, rows)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public int position(int row) { open(); return position[row]; }
-    /** The row's token id. */
+
+    /**
+     * The token a row was computed at.
+     *
+     * @param row the row, in [0, {@link #rows()})
+     * @return the token id in the model's vocabulary ({@link LensModel#tokenText} gives its text)
+     * @throws ArrayIndexOutOfBoundsException when {@code row} is outside [0, rows)
+     * @throws IllegalStateException after {@link #close()}
+     */
     public int token(int row) { open(); return token[row]; }
 
     /**
      * Whether the row is the BOS the model prepended: row 0 of its prompt, when the model prepends BOS (decided by
      * position, so a BOS id that is also an ordinary word keeps its other rows); SAE statistics leave such rows out.
+     *
+     * @param row the row, in [0, {@link #rows()})
+     * @return true for the prepended BOS row of a prompt, false for every other row and for a model that prepends none
+     * @throws ArrayIndexOutOfBoundsException when {@code row} is outside [0, rows)
+     * @throws IllegalStateException after {@link #close()}
      */
     public boolean isBos(int row) { open(); return TokenizedPrompts.isBosRow(position[row], token[row], bos); }
 

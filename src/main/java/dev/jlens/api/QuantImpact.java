@@ -67,11 +67,24 @@ public final class QuantImpact {
     }
 
     /**
-     * Runs the comparison on the planted France toy (generated on first use; a line goes to {@code log}, which may be
-     * null). {@code types}: file types to compare with F32 (see {@link #DEFAULT_TYPES}; an unknown one throws
-     * IllegalArgumentException); {@code docFile}: also write the table as a document there, or null;
-     * {@code command}: the command line quoted in the document; {@code settings}: the France runs' settings (their
-     * threads also quantise and capture; their cache folder is replaced by {@code outDir/cache}).
+     * Runs the comparison on the planted France toy (generated on first use). For each type the quantised model goes to
+     * {@code outDir/models/model-<type>.gguf} and its France run to {@code outDir/runs/<type>/}; the table is written
+     * last. A file of an earlier run at the same place is replaced.
+     *
+     * @param types    file types to compare with F32, in table order, case-insensitive, none repeated, at least one
+     *                 (see {@link #DEFAULT_TYPES}; {@code f32} itself is always the first row and is not quantised)
+     * @param outDir   the output folder, created when missing: the table, {@code models/}, {@code runs/} and the
+     *                 France runs' {@code cache/} go there
+     * @param docFile  also write the table as a document there (e.g. {@code docs/quant-impact.md}), or null for none
+     * @param command  the command line quoted in the document, or null for {@code jlens quant-impact}
+     * @param settings the France runs' settings; their threads also quantise and capture, and their cache folder is
+     *                 replaced by {@code outDir/cache}
+     * @param log      gets a line when the toy is generated, or null for none
+     * @param progress stage {@code "quant-impact"}, one unit per file type (F32 included), or null for none
+     * @return the rows and the files written
+     * @throws IllegalArgumentException when a type is unknown or repeated, or {@code types} is empty (before any work)
+     * @throws NullPointerException when {@code settings} or {@code outDir} is null
+     * @throws IOException when the toy, a model, a run folder or the table cannot be written or read back
      */
     public static Outcome run(List<String> types, Path outDir, Path docFile, String command, Experiment.Settings settings,
                               PrintWriter log, ProgressListener progress) throws IOException {

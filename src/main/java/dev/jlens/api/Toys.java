@@ -33,7 +33,16 @@ public final class Toys {
      * The planted France toy model and its SAEs under the models folder ({@code generated/planted-france}, or
      * {@code generated/planted-france-unplanted} when {@code planted} is false: the same shapes without the planted
      * structure, where the experiment should say NO-GO). Generated on first use (seconds to a minute), then reused;
-     * a line goes to {@code log} (may be null) before generating.
+     * a line goes to {@code log} (may be null) before generating. The models folder is {@code -Djlens.models.dir}, else
+     * {@code JLENS_MODELS_DIR}, else {@code models} under {@code -Djlens.project.dir}, else {@code models} in the working
+     * directory. The fine SAE is that of the default variant ({@code -Djlens.toy.variant} or {@code JLENS_TOY_VARIANT},
+     * else {@code realistic}).
+     *
+     * @param planted true for the toy with the planted France concept, false for its unplanted control
+     * @param log     gets one line before the files are generated, or null for none
+     * @return the folder, model file, the two SAEs' registry ids and the ground truth file
+     * @throws IllegalArgumentException when the variant property names no variant
+     * @throws IOException when the files cannot be written or the existing ones cannot be read
      */
     public static PlantedFrance plantedFrance(boolean planted, PrintWriter log) throws IOException {
         ToyDefault.Files f = ToyDefault.ensure(planted, log);
@@ -44,8 +53,18 @@ public final class Toys {
      * As {@link #plantedFrance(boolean, PrintWriter)} with the fine SAE of {@code variant}: {@code classic} (facet
      * features on every France prompt, which the post's rule matches) or {@code realistic} (near-duplicates of the
      * coarse France feature that match, and facet features only on their facet's prompts, which the facet split
-     * names). The variant that is not the default lives in {@code generated/planted-france-<variant>}, its SAEs given by
-     * path. Another variant name throws IllegalArgumentException.
+     * names). The variant that is not the default lives in {@code generated/planted-france-<variant>}; its SAEs too
+     * load by registry id ({@code jlens-toy/planted-france-<variant>/coarse}, {@code .../fine}). Another variant name
+     * throws IllegalArgumentException.
+     *
+     * @param planted true for the toy with the planted France concept, false for its unplanted control (the same
+     *                files for both variants)
+     * @param variant {@code classic} or {@code realistic}, any case
+     * @param log     gets one line before the files are generated, or null for none
+     * @return the folder, model file, the two SAEs' registry ids and the ground truth file
+     * @throws NullPointerException when {@code variant} is null
+     * @throws IllegalArgumentException when {@code variant} is neither {@code classic} nor {@code realistic}
+     * @throws IOException when the files cannot be written or the existing ones cannot be read
      */
     public static PlantedFrance plantedFrance(boolean planted, String variant, PrintWriter log) throws IOException {
         ToyDefault.Files f = ToyDefault.ensure(planted, ToyDefault.parseVariant(variant), log);
@@ -69,6 +88,14 @@ public final class Toys {
      * vocabulary covering the shipped prompts: fast tests) or {@code gemma2-2b-shape} (Gemma 2 2B's exact shapes, for
      * benchmarks; several GB). {@code type}: {@code f32}, {@code f16}, {@code q8_0} or {@code q4_0} (quantized with
      * ggml's own quantizer). An unknown kind or type throws IllegalArgumentException.
+     *
+     * @param out  the GGUF file to write (replaced when it exists)
+     * @param kind {@code tiny} or {@code gemma2-2b-shape} (also {@code 2b}), any case
+     * @param type {@code f32}, {@code f16}, {@code q8_0} or {@code q4_0}, any case: the matrices' type
+     * @param seed generator seed; every tensor is seeded from it and its name, so a seed always gives the same file
+     * @return the file written with its shapes, type and write time
+     * @throws IllegalArgumentException when {@code kind} or {@code type} is unknown
+     * @throws IOException when the file cannot be written
      */
     public static ModelFile writeModel(Path out, String kind, String type, long seed) throws IOException {
         ToyModelJob.Result r = ToyModelJob.write(out, ToyModelJob.Kind.parse(kind), ToyModelJob.parseType(type), seed);
@@ -93,12 +120,24 @@ public final class Toys {
             builder(dIn, dSae, seed, targetL0, layer); // the generator's own checks
         }
 
-        /** A random SAE hooked at layer 12 (Gemma Scope's layer). */
+        /**
+         * A random SAE hooked at layer 12 (Gemma Scope's layer).
+         *
+         * @param dIn      input width (the model's d_model), &gt; 0
+         * @param dSae     number of features, &gt; 0
+         * @param seed     generator seed
+         * @param targetL0 expected active features per random input, in (0, dSae)
+         * @throws IllegalArgumentException when a value is out of its range
+         */
         public RandomSae(int dIn, int dSae, long seed, double targetL0) { this(dIn, dSae, seed, targetL0, 12); }
 
         /**
          * Writes a Gemma Scope {@code params.npz} (W_enc, W_dec, b_enc, b_dec, threshold; all float32). To load it by
          * path, put it under a {@code layer_N} folder (that is how Gemma Scope files name their layer).
+         *
+         * @param npz the file to write; its folder is created when missing and also holds the temporary matrices
+         *            (about {@code 8 * dIn * dSae} bytes) while writing
+         * @throws IOException when the file or the temporary matrices cannot be written
          */
         public void writeGemmaScopeNpz(Path npz) throws IOException {
             builder(dIn, dSae, seed, targetL0, layer).writeGemmaScopeNpz(npz);
@@ -107,6 +146,10 @@ public final class Toys {
         /**
          * Writes a SAELens directory ({@code cfg.json} + {@code sae_weights.safetensors}); {@code bf16}: matrices in
          * bfloat16 (biases and thresholds stay float32), else float32.
+         *
+         * @param dir  the SAELens directory, created when missing; also holds a temporary {@code params.npz} while writing
+         * @param bf16 true for bfloat16 matrices, false for float32
+         * @throws IOException when a file cannot be written
          */
         public void writeSaeLensDir(Path dir, boolean bf16) throws IOException {
             builder(dIn, dSae, seed, targetL0, layer).writeSaeLensDir(dir, bf16 ? WeightFormat.BF16 : WeightFormat.F32);

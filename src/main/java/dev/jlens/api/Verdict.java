@@ -23,6 +23,10 @@ public record Verdict(Decision decision, int anchor, int matches, int required, 
         }
     }
 
-    /** Whether the decision is GO. */
+    /**
+     * Whether the decision is GO.
+     *
+     * @return true for {@link Decision#GO}, false for {@link Decision#NO_GO}
+     */
     public boolean go() { return decision == Decision.GO; }
 }
