@@ -42,15 +42,34 @@ public record FeatureStats(int feature, double meanTarget, double meanControl, d
     }
 
     /**
-     * A prompt the feature fires on, with its activation there.
+     * A prompt the feature fires on, with its activation there and on each of its tokens.
      *
-     * @param prompt index of the prompt (target prompts first, then control)
-     * @param text   the prompt (untrusted text)
-     * @param facet  its facet, or null
-     * @param value  the feature's aggregated activation on it
+     * @param prompt      index of the prompt (target prompts first, then control)
+     * @param text        the prompt (untrusted text)
+     * @param facet       its facet, or null
+     * @param value       the feature's aggregated activation on it
+     * @param tokens      the prompt's tokens as text (untrusted), BOS left out; empty when not computed
+     * @param tokenValues the feature's activation on each of {@code tokens} (0 where it does not fire), same length
      */
-    public record TopPrompt(int prompt, String text, String facet, double value) {
-        /** Checks the text is given. */
-        public TopPrompt { Objects.requireNonNull(text, "text"); }
+    public record TopPrompt(int prompt, String text, String facet, double value, List<String> tokens, List<Double> tokenValues) {
+        /** Checks the text is given and that tokens and values pair up; null lists (older results.json) read as empty. */
+        public TopPrompt {
+            Objects.requireNonNull(text, "text");
+            tokens = tokens == null ? List.of() : List.copyOf(tokens);
+            tokenValues = tokenValues == null ? List.of() : List.copyOf(tokenValues);
+            if (tokens.size() != tokenValues.size()) {
+                throw new IllegalArgumentException("prompt " + prompt + ": " + tokens.size() + " tokens but " + tokenValues.size() + " token values");
+            }
+        }
+
+        /** A top prompt without per-token values. */
+        public TopPrompt(int prompt, String text, String facet, double value) {
+            this(prompt, text, facet, value, List.of(), List.of());
+        }
+
+        /** This prompt with its per-token activations. */
+        public TopPrompt withTokens(List<String> tokens, List<Double> tokenValues) {
+            return new TopPrompt(prompt, text, facet, value, tokens, tokenValues);
+        }
     }
 }

@@ -183,6 +183,10 @@ public final class ConceptExperiment {
 
             ExperimentResult.SaeResult cRes = saeResult(coarse, cStats, anchors, coarseSae, prompts, opts);
             ExperimentResult.SaeResult fRes = saeResult(fine, fStats, fines, fineSae, prompts, opts);
+            try (TopPromptTokens tokens = TopPromptTokens.open(cfg, cap)) { // per-token values of the top prompts, for the report
+                cRes = tokens.annotate(cRes, coarseSae);
+                fRes = tokens.annotate(fRes, fineSae);
+            }
             ExperimentResult.CrossMap cross = crossMap(a, f, map, within, split);
             List<ExperimentResult.PcaPoint> cloud = new ArrayList<>();
             double[] explained = new double[3];
