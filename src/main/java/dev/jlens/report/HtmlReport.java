@@ -4,6 +4,7 @@ import dev.jlens.api.Decision;
 import dev.jlens.api.FeaturePair;
 import dev.jlens.api.FeatureStats;
 import dev.jlens.api.FeatureStats.TopPrompt;
+import dev.jlens.api.SteeringVerdict;
 import dev.jlens.api.Verdict;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,6 +25,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -90,22 +92,23 @@ public final class HtmlReport {
         h.append("<title>").append(esc(model.config().title())).append("</title>\n");
         h.append("<style>\n").append(inlineSafe("report.css", css, "</style")).append("\n</style>\n</head>\n<body>\n<main>\n");
         h.append("<h1>").append(esc(model.config().title())).append("</h1>\n");
-        verdict(h, model);
+        toc(h, model);
+        summary(h, model);
+        definitions(h);
         config(h, model);
         anchors(h, model);
         facetSplit(h, model);
-        for (Sae sae : model.saes()) featureTable(h, sae);
-        h.append("<section><h2>Cross-resolution map</h2>\n")
+        for (int i = 0; i < model.saes().size(); i++) featureTable(h, model.saes().get(i), i);
+        h.append("<section id=\"plots\"><h2>Cross-resolution map</h2>\n")
                 .append("<div id=\"plot-heatmap\" class=\"plot\"></div>\n")
                 .append("<div id=\"plot-scatter\" class=\"plot\"></div>\n</section>\n");
-        h.append("<section><h2>Decoder geometry</h2>\n<p class=\"muted\">Coarse (red) and fine (blue) decoder directions"
+        h.append("<section id=\"geometry\"><h2>Decoder geometry</h2>\n<p class=\"muted\">Coarse (red) and fine (blue) decoder directions"
                 + " on their first three principal components; green segments join matched pairs. Drag to rotate.</p>\n"
                 + "<div id=\"plot-cloud\" class=\"plot\"></div>\n</section>\n");
         prompts(h, model);
         if (model.steering() != null) steering(h, model.steering());
-        h.append("<section><h2>Page self-check</h2>\n<p class=\"muted\">Numbers shown as n/a (null in the embedded JSON)"
-                + " were not finite (NaN or infinite). The line below is filled in by the page once the plots have rendered.</p>\n");
-        h.append("<pre id=\"").append(SELF_CHECK_ELEMENT_ID).append("\" data-state=\"pending\">pending</pre>\n</section>\n");
+        // the page's own render check, for tests and tools: kept in the DOM, never shown to the reader
+        h.append("<div class=\"machine\" hidden><pre id=\"").append(SELF_CHECK_ELEMENT_ID).append("\" data-state=\"pending\">pending</pre></div>\n");
         h.append("</main>\n");
         h.append("<script>\n").append(inlineSafe(PLOTLY_RESOURCE, plotlyJs, "</script")).append("\n</script>\n");
         h.append("<script type=\"application/json\" id=\"").append(DATA_ELEMENT_ID).append("\">")
@@ -116,6 +119,69 @@ public final class HtmlReport {
     }
 
     // --- HTML sections ------------------------------------------------------------------------------
+
+    /** Links to the sections, so a reader can jump past the long tables. */
+    private static void toc(StringBuilder h, ReportModel m) {
+        h.append("<nav class=\"toc\"><a href=\"#summary\">Summary</a> <a href=\"#definitions\">Definitions</a>"
+                + " <a href=\"#configuration\">Configuration</a> <a href=\"#anchors\">Anchors</a> <a href=\"#facet-split\">Facet split</a>");
+        for (int i = 0; i < m.saes().size(); i++) {
+            h.append(" <a href=\"#features-").append(i).append("\">Features: ").append(esc(m.saes().get(i).name())).append("</a>");
+        }
+        h.append(" <a href=\"#plots\">Map</a> <a href=\"#geometry\">Geometry</a> <a href=\"#prompts\">Top prompts</a>");
+        if (m.steering() != null) h.append(" <a href=\"#steering\">Steering results</a>");
+        h.append("</nav>\n");
+    }
+
+    /** The verdict(s) and the key numbers, first on the page. */
+    private static void summary(StringBuilder h, ReportModel m) {
+        h.append("<section id=\"summary\"><h2>Summary</h2>\n<p class=\"muted\">Feature-map verdict (does a coarse France feature split into"
+                + " matching fine features?):</p>\n");
+        verdict(h, m);
+        ReportModel.Config c = m.config();
+        h.append("<ul class=\"keys\">\n<li><b>").append(c.targetPrompts()).append("</b> target and <b>").append(c.controlPrompts())
+                .append("</b> control prompts, activations pooled per prompt by <b>").append(esc(c.aggregate())).append("</b></li>\n");
+        int matched = 0;
+        for (AnchorSummary a : m.anchors()) if (a.matches() > 0) matched++;
+        h.append("<li><b>").append(m.anchors().size()).append("</b> anchors (top coarse features), <b>").append(matched)
+                .append("</b> with at least one matching fine feature; <b>").append(m.facetSplit().size())
+                .append("</b> facet-split rows</li>\n");
+        for (Sae s : m.saes()) {
+            h.append("<li>").append(esc(s.name())).append(": <b>").append(s.topFeatures().size()).append("</b> top features shown");
+            if (s.significance() != null) {
+                h.append(", <b>").append(s.significance().significant()).append("</b> of ").append(s.significance().tested())
+                        .append(" tested with q &lt; ").append(num(s.significance().alpha()));
+            }
+            h.append("</li>\n");
+        }
+        h.append("</ul>\n");
+        if (m.steering() != null && m.steering().verdict() != null) {
+            h.append("<p class=\"muted\">Steering verdict (does steering with coarse + fine target the facet better than coarse alone?):</p>\n");
+            steeringVerdict(h, m.steering().verdict());
+        }
+        h.append("</section>\n");
+    }
+
+    /** What the columns mean, as the study computes them (analysis.ContrastStats). */
+    private static void definitions(StringBuilder h) {
+        h.append("<section id=\"definitions\"><h2>Definitions</h2>\n<dl class=\"defs\">\n"
+                + "<dt>per-prompt activation</dt><dd>a feature's SAE activations on a prompt's tokens pooled into one number (the"
+                + " aggregate above: max, mean or last token); the BOS token is never counted. A prompt where the feature does not fire counts as 0.</dd>\n"
+                + "<dt id=\"def-selectivity\">selectivity</dt><dd>mean target / (mean target + mean control), over the per-prompt activations"
+                + " (zeros included). Activations are non-negative, so it lies in [0, 1]: 1 means the feature fires only on target prompts,"
+                + " 0.5 equally on both; 0/0 counts as 0. The tables list the most selective features among those whose mean on the target"
+                + " prompts reaches the run's minimum activation, ties broken by the larger mean target.</dd>\n"
+                + "<dt>fire rate</dt><dd>share of the prompts where the per-prompt activation is above 0.</dd>\n"
+                + "<dt>AUROC</dt><dd>probability that a random target prompt activates the feature more than a random control prompt (ties count 1/2).</dd>\n"
+                + "<dt>q-value</dt><dd>Benjamini-Hochberg adjusted two-sided Mann-Whitney U p-value over all tested features of the SAE.</dd>\n"
+                + "<dt>effect size (d)</dt><dd>Cohen's d: (mean target &minus; mean control) / pooled standard deviation.</dd>\n"
+                + "<dt>match</dt><dd>a fine feature matches an anchor when their decoder cosine and their per-prompt activation correlation"
+                + " both exceed the thresholds of the configuration.</dd>\n"
+                + "<dt>token shading</dt><dd>in the top prompts, each token is shaded by the feature's activation on it (darker is higher, scaled to"
+                + " the feature's largest token activation in its top prompts); hover a token for its value.</dd>\n"
+                + "<dt>n/a</dt><dd>a value that was not finite (NaN or infinite; null in the embedded JSON).</dd>\n</dl>\n"
+                + "<p class=\"muted\">Tables: click a column header to sort (again to reverse), type in a table's filter box to keep the matching rows.</p>\n"
+                + "</section>\n");
+    }
 
     private static void verdict(StringBuilder h, ReportModel m) {
         Verdict v = m.verdict();
@@ -131,7 +197,7 @@ public final class HtmlReport {
     private static void config(StringBuilder h, ReportModel m) {
         ReportModel.Config c = m.config();
         ReportModel.Thresholds t = c.thresholds();
-        h.append("<section><h2>Configuration</h2>\n<table class=\"kv\">\n");
+        h.append("<section id=\"configuration\"><h2>Configuration</h2>\n<table class=\"kv\">\n");
         kv(h, "model", esc(c.model()));
         kv(h, "prompts", c.targetPrompts() + " target (France), " + c.controlPrompts() + " control (neutral)");
         kv(h, "aggregate", esc(c.aggregate()));
@@ -151,7 +217,7 @@ public final class HtmlReport {
     }
 
     private static void anchors(StringBuilder h, ReportModel m) {
-        h.append("<section><h2>Anchors (top coarse features)</h2>\n<table>\n<tr><th>anchor</th><th class=\"num\">matches</th>"
+        h.append("<section id=\"anchors\"><h2>Anchors (top coarse features)</h2>\n<table class=\"sortable\">\n<tr><th>anchor</th><th class=\"num\">matches</th>"
                 + "<th>strongest match</th><th class=\"num\">correlation</th><th class=\"num\">cosine</th></tr>\n");
         Sae coarse = m.sae(ReportModel.Resolution.COARSE);
         Sae fine = m.sae(ReportModel.Resolution.FINE);
@@ -178,7 +244,7 @@ public final class HtmlReport {
         }
         Sae coarse = m.sae(ReportModel.Resolution.COARSE);
         Sae fine = m.sae(ReportModel.Resolution.FINE);
-        h.append("<table>\n<tr><th>anchor</th><th>fine feature</th><th>facet</th><th class=\"num\">facet share</th>"
+        h.append("<table class=\"sortable\">\n<tr><th>anchor</th><th>fine feature</th><th>facet</th><th class=\"num\">facet share</th>"
                 + "<th class=\"num\">fire rate target</th><th class=\"num\">mean when firing</th><th class=\"num\">cosine</th>"
                 + "<th class=\"num\">correlation (all prompts)</th><th class=\"num\">correlation (target prompts)</th></tr>\n");
         for (ReportModel.FacetSplitRow r : m.facetSplit()) {
@@ -195,14 +261,21 @@ public final class HtmlReport {
         h.append("</table>\n</section>\n");
     }
 
-    private static void featureTable(StringBuilder h, Sae sae) {
-        h.append("<section><h2>Top features: ").append(esc(sae.name())).append(" (").append(sae.resolution().label())
-                .append(", ").append(sae.width()).append(" features)</h2>\n");
+    /** Tables longer than this are collapsed: the summary line says how many rows they hold. */
+    static final int OPEN_ROWS = 15;
+
+    private static void featureTable(StringBuilder h, Sae sae, int index) {
+        h.append("<section id=\"features-").append(index).append("\"><h2>Top features: ").append(esc(sae.name())).append(" (")
+                .append(sae.resolution().label()).append(", ").append(sae.width()).append(" features)</h2>\n");
         if (sae.neuronpediaId() == null) {
             h.append("<p class=\"muted\">This SAE has no Neuronpedia id, so features are not linked.</p>\n");
         }
         if (sae.significance() != null) significance(h, sae.significance());
-        h.append("<table>\n<tr><th>feature</th><th>likely facet</th><th class=\"num\">selectivity</th>"
+        int n = sae.topFeatures().size();
+        h.append("<details class=\"table\"").append(n <= OPEN_ROWS ? " open" : "").append("><summary>").append(n)
+                .append(" features by <a href=\"#def-selectivity\">selectivity</a></summary>\n");
+        h.append("<input type=\"search\" class=\"filter\" placeholder=\"filter rows (feature, facet...)\" aria-label=\"filter rows\">\n");
+        h.append("<table class=\"sortable\">\n<tr><th>feature</th><th>likely facet</th><th class=\"num\">selectivity</th>"
                 + "<th class=\"num\">mean target</th><th class=\"num\">mean control</th><th class=\"num\">fire rate target</th>"
                 + "<th class=\"num\">fire rate control</th><th class=\"num\">AUROC</th><th class=\"num\">q-value</th>"
                 + "<th class=\"num\">effect size (d)</th></tr>\n");
@@ -219,7 +292,7 @@ public final class HtmlReport {
             cell(h, num(f.effectSize()));
             h.append("</tr>\n");
         }
-        h.append("</table>\n</section>\n");
+        h.append("</table>\n</details>\n</section>\n");
     }
 
     /** The floor of the table's q-values, so a reader can tell "not significant" from "could not be significant". */
@@ -251,39 +324,107 @@ public final class HtmlReport {
         return ref;
     }
 
+    /**
+     * Each feature's top prompts as a collapsed card (its summary line: feature, facet, strongest value). A prompt with
+     * per-token values shows every token shaded by the feature's activation on it, relative to the largest token
+     * activation in the feature's top prompts; {@code data-v} holds the exact value. Without token values the prompt
+     * text is shown as it is.
+     */
     private static void prompts(StringBuilder h, ReportModel m) {
-        h.append("<section><h2>Top-activating prompts</h2>\n");
+        h.append("<section id=\"prompts\"><h2>Top-activating prompts</h2>\n<p class=\"muted\">Open a feature to see the prompts it fires"
+                + " on most, each token shaded by the feature's activation on it (hover for the value); the number after a prompt is its"
+                + " per-prompt activation.</p>\n");
         for (Sae sae : m.saes()) {
-            h.append("<h3>").append(esc(sae.name())).append("</h3>\n<div class=\"prompts\">\n");
+            h.append("<details class=\"sae-prompts\"><summary><b>").append(esc(sae.name())).append("</b> (").append(sae.topFeatures().size())
+                    .append(" features)</summary>\n<input type=\"search\" class=\"filter\" placeholder=\"filter features (index, facet, prompt text...)\""
+                    + " aria-label=\"filter features\">\n<div class=\"prompts\">\n");
             for (FeatureStats f : sae.topFeatures()) {
-                h.append("<div class=\"feature\"><b>feature ").append(featureRef(sae, f.feature())).append("</b> <span class=\"muted\">")
-                        .append(esc(facet(f))).append("</span>\n");
+                double best = f.topPrompts().isEmpty() ? Double.NaN : f.topPrompts().get(0).value();
+                h.append("<details class=\"feature\" data-feature=\"").append(f.feature()).append("\"><summary><b>feature ")
+                        .append(featureRef(sae, f.feature())).append("</b> <span class=\"muted\">").append(esc(facet(f)))
+                        .append("</span> <span class=\"value\">max ").append(num(best)).append("</span></summary>\n");
                 if (f.topPrompts().isEmpty()) {
                     h.append("<div class=\"muted\">no prompt activates this feature</div>");
                 } else {
+                    double scale = 0;
+                    for (TopPrompt p : f.topPrompts()) for (double v : p.tokenValues()) if (Double.isFinite(v)) scale = Math.max(scale, v);
                     h.append("<ol>");
                     for (TopPrompt p : f.topPrompts()) {
-                        h.append("<li>").append(esc(p.text())).append("<span class=\"value\">").append(num(p.value()))
-                                .append("</span></li>");
+                        h.append("<li>");
+                        if (p.tokens().isEmpty()) h.append(esc(p.text()));
+                        else tokens(h, p, scale);
+                        h.append("<span class=\"value\">").append(num(p.value())).append("</span></li>");
                     }
                     h.append("</ol>");
                 }
-                h.append("</div>\n");
+                h.append("</details>\n");
             }
-            h.append("</div>\n");
+            h.append("</div>\n</details>\n");
         }
         h.append("</section>\n");
     }
 
+    /** One prompt's tokens, each a span shaded by its value over {@code scale}; a token with value 0 is not shaded. */
+    private static void tokens(StringBuilder h, TopPrompt p, double scale) {
+        h.append("<span class=\"toks\">");
+        for (int i = 0; i < p.tokens().size(); i++) {
+            double v = p.tokenValues().get(i);
+            boolean on = Double.isFinite(v) && v > 0 && scale > 0;
+            h.append("<span class=\"tok").append(on ? " on" : "").append("\" data-v=\"").append(Double.isFinite(v) ? Double.toString(v) : "NaN")
+                    .append("\" title=\"").append(num(v)).append("\"");
+            if (on) {
+                h.append(" style=\"background:rgba(255,112,0,").append(String.format(Locale.ROOT, "%.3f", 0.12 + 0.88 * Math.min(1, v / scale)))
+                        .append(")\"");
+            }
+            h.append(">").append(esc(p.tokens().get(i))).append("</span>");
+        }
+        h.append("</span>");
+    }
+
+    private static void steeringVerdict(StringBuilder h, SteeringVerdict v) {
+        boolean shown = v.decision() == SteeringVerdict.Decision.MULTI_RESOLUTION_BETTER;
+        h.append("<div class=\"verdict ").append(shown ? "go" : "no_go").append(" steering-verdict\" id=\"steering-verdict\" data-decision=\"")
+                .append(v.decision().name()).append("\"><div class=\"decision\">").append(shown ? "BETTER" : "NOT SHOWN")
+                .append("</div><div><div class=\"reason\">").append(esc(v.sentence())).append("</div><div class=\"facts\">rule: ")
+                .append(esc(v.rule())).append("</div></div></div>\n");
+    }
+
     private static void steering(StringBuilder h, ReportModel.Steering s) {
-        h.append("<section id=\"steering\"><h2>Steering</h2>\n<div id=\"plot-steering\" class=\"plot\"></div>\n");
+        h.append("<section id=\"steering\"><h2>Steering</h2>\n");
+        if (s.verdict() != null) {
+            h.append("<p class=\"muted\">This section's verdict (the steering study's, not the feature map's):</p>\n");
+            steeringVerdict(h, s.verdict());
+        }
+        h.append("<div id=\"plot-steering\" class=\"plot\"></div>\n");
+        if (!s.cells().isEmpty()) {
+            h.append("<h3>Per condition and strength (mean [95% bootstrap interval])</h3>\n<p class=\"muted\">Perplexity: teacher-forced perplexity"
+                    + " of the continuation under the unsteered model (fluency; lower is more fluent). Repetition: share of repeated token bigrams."
+                    + " n: continuations scored.</p>\n");
+            h.append("<details class=\"table\"").append(s.cells().size() <= OPEN_ROWS ? " open" : "").append("><summary>").append(s.cells().size())
+                    .append(" cells</summary>\n<input type=\"search\" class=\"filter\" placeholder=\"filter rows (condition...)\" aria-label=\"filter rows\">\n");
+            h.append("<table class=\"sortable\" id=\"steering-cells\">\n<tr><th>condition</th><th class=\"num\">strength</th><th class=\"num\">n</th>"
+                    + "<th class=\"num\">coarse France activation</th><th class=\"num\">target fine activation</th><th class=\"num\">facet word rate</th>"
+                    + "<th class=\"num\">perplexity</th><th class=\"num\">repetition</th></tr>\n");
+            for (ReportModel.SteeringCell c : s.cells()) {
+                h.append("<tr><td>").append(esc(c.condition())).append("</td>");
+                cell(h, num(c.strength()));
+                cell(h, String.valueOf(c.n()));
+                for (ReportModel.Interval e : List.of(c.concept(), c.targetFine(), c.targetFacetRate(), c.perplexity(), c.repetition())) {
+                    cell(h, num(e.mean()) + " <span class=\"ci\">[" + num(e.low()) + ", " + num(e.high()) + "]</span>");
+                }
+                h.append("</tr>\n");
+            }
+            h.append("</table>\n</details>\n");
+        }
         if (!s.generations().isEmpty()) {
-            h.append("<h3>Example generations</h3>\n<table>\n<tr><th>condition</th><th class=\"num\">strength</th><th>text</th></tr>\n");
+            h.append("<details class=\"table\"><summary>Example generations (").append(s.generations().size()).append(")</summary>\n")
+                    .append("<input type=\"search\" class=\"filter\" placeholder=\"filter rows (condition, text...)\" aria-label=\"filter rows\">\n")
+                    .append("<table class=\"sortable\">\n<tr><th>condition</th><th class=\"num\">strength</th><th>text</th></tr>\n");
             for (Generation g : s.generations()) {
                 h.append("<tr><td>").append(esc(g.condition())).append("</td><td class=\"num\">").append(num(g.strength()))
                         .append("</td><td class=\"gen-text\">").append(esc(g.text())).append("</td></tr>\n");
             }
-            h.append("</table>\n");
+            h.append("</table>\n</details>\n");
         }
         h.append("</section>\n");
     }
@@ -332,7 +473,16 @@ public final class HtmlReport {
                 fo.put("neuronpediaUrl", s.neuronpediaUrl(f.feature()));
                 fo.put("atlasUrl", s.atlasUrl(f.feature()));
                 ArrayNode tp = fo.putArray("topPrompts");
-                for (TopPrompt p : f.topPrompts()) num(tp.addObject().put("text", p.text()), "value", p.value(), nonFinite);
+                for (TopPrompt p : f.topPrompts()) {
+                    ObjectNode po = tp.addObject().put("text", p.text());
+                    num(po, "value", p.value(), nonFinite);
+                    ArrayNode toks = po.putArray("tokens");
+                    p.tokens().forEach(toks::add);
+                    ArrayNode vals = po.putArray("tokenValues");
+                    for (double v : p.tokenValues()) {
+                        if (Double.isFinite(v)) vals.add(v); else { vals.addNull(); nonFinite[0]++; }
+                    }
+                }
             }
         }
         CosineMatrix cm = m.cosine();
@@ -393,6 +543,24 @@ public final class HtmlReport {
                 o.set("meanScore", numbers(cu.meanScore(), nonFinite));
                 o.set("ciLow", numbers(cu.ciLow(), nonFinite));
                 o.set("ciHigh", numbers(cu.ciHigh(), nonFinite));
+            }
+            SteeringVerdict sv = m.steering().verdict();
+            if (sv == null) st.putNull("verdict");
+            else st.putObject("verdict").put("decision", sv.decision().name()).put("strength", sv.strength()).put("sentence", sv.sentence())
+                    .put("rule", sv.rule());
+            ArrayNode cells = st.putArray("cells");
+            for (ReportModel.SteeringCell cell : m.steering().cells()) {
+                ObjectNode co = cells.addObject().put("condition", cell.condition());
+                num(co, "strength", cell.strength(), nonFinite);
+                co.put("n", cell.n());
+                String[] names = {"concept", "targetFine", "targetFacetRate", "perplexity", "repetition"};
+                ReportModel.Interval[] values = {cell.concept(), cell.targetFine(), cell.targetFacetRate(), cell.perplexity(), cell.repetition()};
+                for (int i = 0; i < names.length; i++) {
+                    ObjectNode e = co.putObject(names[i]);
+                    num(e, "mean", values[i].mean(), nonFinite);
+                    num(e, "low", values[i].low(), nonFinite);
+                    num(e, "high", values[i].high(), nonFinite);
+                }
             }
             ArrayNode gens = st.putArray("generations");
             for (Generation g : m.steering().generations()) {

@@ -2,6 +2,7 @@ package dev.jlens.report;
 
 import dev.jlens.api.FeaturePair;
 import dev.jlens.api.FeatureStats;
+import dev.jlens.api.SteeringVerdict;
 import dev.jlens.api.Verdict;
 
 import java.util.ArrayList;
@@ -345,10 +346,47 @@ public record ReportModel(Config config, List<Sae> saes, CosineMatrix cosine, Li
         @Override public int hashCode() { return Objects.hash(points, links, Arrays.hashCode(explainedVarianceRatio)); }
     }
 
-    public record Steering(List<Curve> curves, List<Generation> generations) {
+    /**
+     * The steering study's results.
+     *
+     * @param curves      mean score with its interval per strength, one curve per condition and score
+     * @param generations example continuations
+     * @param verdict     what the steering study concluded (its own verdict, not the feature map's); null when not known
+     * @param cells       per condition and strength: the scores' means with their bootstrap intervals, perplexity included;
+     *                    empty when not known
+     */
+    public record Steering(List<Curve> curves, List<Generation> generations, SteeringVerdict verdict, List<SteeringCell> cells) {
         public Steering {
             curves = copy("curves", curves);
             generations = copy("generations", generations);
+            cells = copy("cells", cells);
+        }
+
+        /** Steering results without a verdict or cell table. */
+        public Steering(List<Curve> curves, List<Generation> generations) {
+            this(curves, generations, null, List.of());
+        }
+    }
+
+    /** A mean with its confidence interval (NaN where there was nothing to average). */
+    public record Interval(double mean, double low, double high) {}
+
+    /**
+     * One steering cell: the scores of the continuations under one condition at one strength.
+     *
+     * @param n               continuations scored
+     * @param concept         the coarse France feature's re-encoded activation
+     * @param targetFine      the target fine feature's re-encoded activation
+     * @param targetFacetRate the rate of the target facet's words
+     * @param perplexity      teacher-forced perplexity under the unsteered model
+     * @param repetition      share of repeated token bigrams
+     */
+    public record SteeringCell(String condition, double strength, int n, Interval concept, Interval targetFine, Interval targetFacetRate,
+                               Interval perplexity, Interval repetition) {
+        public SteeringCell {
+            Objects.requireNonNull(condition, "condition");
+            for (Interval i : new Interval[] {concept, targetFine, targetFacetRate, perplexity, repetition}) Objects.requireNonNull(i, "interval");
+            if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
         }
     }
 

@@ -1,5 +1,6 @@
 // Draws the report's plots from the embedded JSON, then checks that each one really rendered and
-// writes the outcome into #jlens-selfcheck (read by the headless browser test and visible on the page).
+// writes the outcome into #jlens-selfcheck (read by the headless browser tests; hidden from the reader). Also makes the
+// tables sortable and filterable.
 (function () {
   'use strict';
   var CLASS_COLORS = { MATCH: '#d62728', CO_OCCURRING: '#ff7f0e', GEOMETRIC_ONLY: '#1f77b4', UNRELATED: '#9a9a9a' };
@@ -123,23 +124,55 @@
     return Plotly.newPlot('plot-cloud', traces, layout, CONFIG);
   }
 
+  // one colour per condition, never repeated: a fixed palette of distinct hues, then evenly spaced hues beyond it
+  var PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22', '#7f7f7f'];
+  function conditionColour(i, n) {
+    if (n <= PALETTE.length) return PALETTE[i];
+    var h = Math.round(360 * i / n), s = 0.65, l = 0.42;
+    // hsl -> hex, so hexA below can make the band colour
+    var f = function (k) {
+      var t = (k + h / 30) % 12, a = s * Math.min(l, 1 - l);
+      return Math.round(255 * (l - a * Math.max(-1, Math.min(t - 3, 9 - t, 1))));
+    };
+    return '#' + [f(0), f(8), f(4)].map(function (v) { return (v < 16 ? '0' : '') + v.toString(16); }).join('');
+  }
+
+  // each curve is "<condition>: <score>": one colour per condition, one panel per score
   function steering() {
-    var palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+    var curves = data.steering.curves, conditions = [], scores = [];
+    curves.forEach(function (c) {
+      var k = c.condition.indexOf(': '), cond = k < 0 ? c.condition : c.condition.slice(0, k), score = k < 0 ? '' : c.condition.slice(k + 2);
+      c._cond = cond; c._score = score;
+      if (conditions.indexOf(cond) < 0) conditions.push(cond);
+      if (scores.indexOf(score) < 0) scores.push(score);
+    });
+    var colours = {};
+    conditions.forEach(function (cond, i) { colours[cond] = conditionColour(i, conditions.length); });
+    check.steeringColours = colours;
     var traces = [];
-    data.steering.curves.forEach(function (c, i) {
-      var col = palette[i % palette.length];
+    curves.forEach(function (c) {
+      var col = colours[c._cond], panel = scores.indexOf(c._score), ax = panel === 0 ? '' : String(panel + 1);
+      var xa = 'x' + ax, ya = 'y' + ax;
       // the CI band: upper bound, then lower bound filled up to it
-      traces.push({ type: 'scatter', mode: 'lines', x: c.strength, y: c.ciHigh, line: { width: 0, color: col },
-        hoverinfo: 'skip', showlegend: false });
-      traces.push({ type: 'scatter', mode: 'lines', x: c.strength, y: c.ciLow, line: { width: 0, color: col },
-        fill: 'tonexty', fillcolor: hexA(col, 0.15), hoverinfo: 'skip', showlegend: false });
-      traces.push({ type: 'scatter', mode: 'lines+markers', name: esc(c.condition), x: c.strength, y: c.meanScore,
-        line: { color: col, width: 2 }, marker: { color: col, size: 6 } });
+      traces.push({ type: 'scatter', mode: 'lines', x: c.strength, y: c.ciHigh, xaxis: xa, yaxis: ya, line: { width: 0, color: col },
+        hoverinfo: 'skip', showlegend: false, legendgroup: c._cond });
+      traces.push({ type: 'scatter', mode: 'lines', x: c.strength, y: c.ciLow, xaxis: xa, yaxis: ya, line: { width: 0, color: col },
+        fill: 'tonexty', fillcolor: hexA(col, 0.15), hoverinfo: 'skip', showlegend: false, legendgroup: c._cond });
+      traces.push({ type: 'scatter', mode: 'lines+markers', name: esc(c._cond), x: c.strength, y: c.meanScore, xaxis: xa, yaxis: ya,
+        legendgroup: c._cond, showlegend: panel === 0, text: c.strength.map(function (s, i) {
+          return esc(c.condition) + '<br>strength ' + s + ': ' + fmt(c.meanScore[i]) + ' [' + fmt(c.ciLow[i]) + ', ' + fmt(c.ciHigh[i]) + ']';
+        }), hoverinfo: 'text', line: { color: col, width: 2 }, marker: { color: col, size: 6 } });
     });
     var layout = {
-      title: { text: 'Steering: mean score vs strength (band: confidence interval)' },
-      xaxis: { title: { text: 'steering strength' } }, yaxis: { title: { text: 'mean score' } }, height: 460
+      title: { text: 'Steering: mean score vs strength (band: 95% bootstrap interval)' },
+      grid: { rows: 1, columns: Math.max(1, scores.length), pattern: 'independent' },
+      height: 460, legend: { title: { text: 'condition' } }, annotations: []
     };
+    scores.forEach(function (sc, i) {
+      var ax = i === 0 ? '' : String(i + 1);
+      layout['xaxis' + ax] = { title: { text: 'steering strength' } };
+      layout['yaxis' + ax] = { title: { text: esc(sc || 'mean score') } };
+    });
     return Plotly.newPlot('plot-steering', traces, layout, CONFIG);
   }
 
@@ -210,6 +243,66 @@
     // WebGL scenes draw on animation frames after newPlot resolves: poll a few times before giving up
     if (measure() || ++attempts >= 20) { publish('done'); return; }
     setTimeout(function () { requestAnimationFrame(finish); }, 100);
+  }
+
+  // --- tables: click a header to sort (again to reverse), a filter box keeps matching rows ----------
+
+  function cellKey(td) {
+    var t = td.textContent.trim(), n = parseFloat(t.replace(/[%,]/g, ''));
+    return /^[-\u2212]?[0-9.]/.test(t) && isFinite(n) ? { num: t.charAt(0) === '\u2212' ? -Math.abs(n) : n } : { text: t.toLowerCase() };
+  }
+  function compareKeys(a, b) {
+    // numbers before text (n/a and other words sort last), numbers by value, text alphabetically
+    if ('num' in a && 'num' in b) return a.num - b.num;
+    if ('num' in a) return -1;
+    if ('num' in b) return 1;
+    return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  }
+  function sortable(table) {
+    var head = table.rows[0];
+    if (!head) return;
+    Array.prototype.forEach.call(head.cells, function (th, col) {
+      th.classList.add('sort');
+      th.setAttribute('tabindex', '0');
+      th.setAttribute('title', 'click to sort');
+      function sortBy() {
+        var dir = th.getAttribute('data-sort') === 'asc' ? 'desc' : 'asc';
+        Array.prototype.forEach.call(head.cells, function (o) { o.removeAttribute('data-sort'); });
+        th.setAttribute('data-sort', dir);
+        var body = head.parentNode, rows = Array.prototype.slice.call(body.rows, 1);
+        var keyed = rows.map(function (r, i) { return { row: r, key: cellKey(r.cells[col]), i: i }; });
+        keyed.sort(function (a, b) {
+          var c = compareKeys(a.key, b.key);
+          return (dir === 'asc' ? c : -c) || a.i - b.i;
+        });
+        keyed.forEach(function (k) { body.appendChild(k.row); });
+      }
+      th.addEventListener('click', sortBy);
+      th.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); sortBy(); } });
+    });
+  }
+  function filterBox(input) {
+    // the box filters the table (or the feature cards) that follows it in its container
+    var scope = input.parentNode;
+    input.addEventListener('input', function () {
+      var q = input.value.trim().toLowerCase(), shown = 0;
+      var items = scope.querySelector('table') ? Array.prototype.slice.call(scope.querySelector('table').rows, 1)
+        : Array.prototype.slice.call(scope.querySelectorAll('details.feature'));
+      items.forEach(function (el) {
+        var hit = !q || el.textContent.toLowerCase().indexOf(q) >= 0;
+        el.style.display = hit ? '' : 'none';
+        if (hit) shown++;
+      });
+      input.setAttribute('data-shown', String(shown));
+    });
+  }
+  try {
+    Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);
+    Array.prototype.forEach.call(document.querySelectorAll('input.filter'), filterBox);
+    check.tables = document.querySelectorAll('table.sortable').length;
+    check.shadedTokens = document.querySelectorAll('span.tok.on').length;
+  } catch (e) {
+    check.errors.push('table script failed: ' + (e && e.stack || e));
   }
 
   try {

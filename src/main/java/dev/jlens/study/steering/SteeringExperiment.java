@@ -435,7 +435,16 @@ public final class SteeringExperiment {
             taken.put(key, n + 1);
             examples.add(new ReportModel.Generation(g.condition(), g.strength(), g.prompt() + " ▸" + g.text()));
         }
-        return new ReportModel.Steering(curves, examples);
+        List<ReportModel.SteeringCell> table = new ArrayList<>(); // the report's verdict and interval table (issue 18)
+        for (Cell c : result.cells()) {
+            table.add(new ReportModel.SteeringCell(c.condition(), c.strength(), c.generations(), interval(c.concept()), interval(c.targetFine()),
+                    interval(c.targetFacetRate()), interval(c.perplexity()), interval(c.repetition())));
+        }
+        return new ReportModel.Steering(curves, examples, result.verdict(), table);
+    }
+
+    private static ReportModel.Interval interval(Metrics.Estimate e) {
+        return new ReportModel.Interval(e.mean(), e.ciLow(), e.ciHigh());
     }
 
     static String fmt(double s) {
