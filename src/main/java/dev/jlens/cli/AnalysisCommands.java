@@ -38,12 +38,15 @@ final class AnalysisCommands {
         @Option(names = "--sae", required = true, description = "params.npz, SAELens dir or release/sae_id") String sae;
         @Option(names = "--out", required = true, description = "output folder: contrast.json and features.csv") Path out;
         @Mixin ExperimentOptions opts;
+        @Option(names = "--isolated", description = {"run the whole command in a worker process (same outputs): a native abort in ggml (the ggml encoders)",
+                "is exit 2 naming the SAE, with nothing written to --out, instead of killing jlens; the worker ends with this command"}) boolean isolated;
 
         @Override
         public Integer call() throws Exception {
             in.check();
             Checks.outputFolder("--out", out);
             Checks.saeSource(sae);
+            if (isolated) return IsolatedMain.run(spec, "SAE " + sae + " (encoder " + opts.encoder + ") on " + in.targetDir + " and " + in.controlDir, out);
             Logs.runFolder(out);
             Experiment.Contrast r = Experiment.contrast(in.captures(), sae, out, opts.settings(), new ProgressBar(spec.commandLine().getErr(), "encode", "shards"));
             var o = spec.commandLine().getOut();

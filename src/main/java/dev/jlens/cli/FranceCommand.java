@@ -22,6 +22,8 @@ final class FranceCommand implements Callable<Integer> {
     @Option(names = "--no-planted", description = "toy default only: the same toy model and SAEs without the planted France structure (expect NO-GO)") boolean noPlanted;
     @Mixin ExperimentOptions opts;
     @Option(names = "--fast-kv", description = "f16 K/V cache (llama.cpp's default): half the cache memory, ~2e-3 instead of ~4e-5 row error at layer 12; without it K/V are f32 and flash attention is off") boolean fastKv;
+    @Option(names = "--isolated", description = {"run the whole command in a worker process (same outputs): a native abort inside llama.cpp on an untrusted model",
+            "is exit 2 naming the model, with nothing written to --out, instead of killing jlens; the worker ends with this command"}) boolean isolated;
 
     @Override
     public Integer call() throws Exception {
@@ -35,6 +37,7 @@ final class FranceCommand implements Callable<Integer> {
         String coarse = m.coarse(), fine = m.fine();
         String name = !m.toy() ? "france" : noPlanted ? "france-toy-unplanted" : "france-toy";
         Path dir = out != null ? out : Experiment.runFolder(Path.of("runs"), name, model, coarse, fine, settings);
+        if (isolated) return IsolatedMain.run(spec, "model " + model, dir);
         Logs.runFolder(dir);
         Experiment.Outcome r = Experiment.run(model, coarse, fine, dir, settings, new ProgressBar(spec.commandLine().getErr(), "capture", "prompts", "encode", "shards"));
         Verdict v = r.verdict();

@@ -22,7 +22,7 @@ public final class IsolatedWorkerCrashedException extends IOException {
 
     public String stderrTail() { return stderrTail; }
 
-    private static String describe(int code) {
+    static String describe(int code) {
         if (code == -1) return "timed out and was killed";
         if (code == 134) return "aborted (exit code 134, SIGABRT: a native assertion such as GGML_ASSERT failed)";
         if (code == 137) return "was killed (exit code 137, SIGKILL)";

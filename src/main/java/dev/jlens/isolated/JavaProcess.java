@@ -14,7 +14,13 @@ public final class JavaProcess {
     private JavaProcess() {}
 
     public static List<String> command(String mainClass, List<String> args) {
+        return command(mainClass, List.of(), args);
+    }
+
+    /** {@link #command(String, List)} with extra JVM options (before the main class), e.g. {@code -XX:ErrorFile=...}. */
+    public static List<String> command(String mainClass, List<String> jvmOptions, List<String> args) {
         Objects.requireNonNull(mainClass, "mainClass");
+        Objects.requireNonNull(jvmOptions, "jvmOptions");
         Objects.requireNonNull(args, "args");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -27,6 +33,7 @@ public final class JavaProcess {
             String v = System.getProperty(prop);
             if (v != null && !v.isBlank()) cmd.add("-D" + prop + "=" + v);
         }
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);
@@ -39,7 +46,12 @@ public final class JavaProcess {
      * gdb to the dying child (slow, and its output would bury the assertion message).
      */
     public static ProcessBuilder builder(String mainClass, List<String> args) {
-        ProcessBuilder pb = new ProcessBuilder(command(mainClass, args));
+        return builder(mainClass, List.of(), args);
+    }
+
+    /** {@link #builder(String, List)} with extra JVM options. */
+    public static ProcessBuilder builder(String mainClass, List<String> jvmOptions, List<String> args) {
+        ProcessBuilder pb = new ProcessBuilder(command(mainClass, jvmOptions, args));
         pb.environment().put("GGML_NO_BACKTRACE", "1");
         return pb;
     }

@@ -61,8 +61,10 @@ public final class RunFolder implements AutoCloseable {
         final Thread owner;
         final FileChannel channel;
         final FileLock lock;
-        final boolean created;
+        boolean created;
         int count = 1;
+        // staging folders made by stage() and not yet committed or discarded: what abandonHeld() removes
+        final List<Path> staging = new ArrayList<>();
 
         Held(Thread owner, FileChannel channel, FileLock lock, boolean created) {
             this.owner = owner;
@@ -140,7 +142,66 @@ public final class RunFolder implements AutoCloseable {
 
     /** A new, empty staging folder inside the run folder; {@link #commit} moves its files in, {@link #discard} drops it. */
     public Path stage() throws IOException {
-        return Files.createDirectory(dir.resolve(STAGING_PREFIX + UUID.randomUUID()));
+        Path p = Files.createDirectory(dir.resolve(STAGING_PREFIX + UUID.randomUUID()));
+        synchronized (HELD) {
+            Held h = HELD.get(dir);
+            if (h != null) h.staging.add(p);
+        }
+        return p;
+    }
+
+    /**
+     * For a process about to halt (an isolated worker whose host died): removes the staging folders of every folder this
+     * JVM holds, and a folder its lock created that holds nothing but the lock file. The locks are not released (the
+     * operating system does that when the process ends); a commit in progress on another thread may be cut short, and its
+     * marker file is then absent. Never throws.
+     */
+    public static void abandonHeld() {
+        List<Map.Entry<Path, Held>> held;
+        synchronized (HELD) {
+            held = new ArrayList<>(HELD.entrySet());
+        }
+        for (Map.Entry<Path, Held> e : held) {
+            List<Path> staging;
+            synchronized (HELD) {
+                staging = new ArrayList<>(e.getValue().staging);
+            }
+            for (Path p : staging) discard(p);
+            if (e.getValue().created && onlyLockFile(e.getKey())) {
+                try {
+                    Files.deleteIfExists(e.getKey().resolve(LOCK_FILE));
+                    Files.deleteIfExists(e.getKey());
+                } catch (IOException | RuntimeException ignored) {
+                    // the next run into this folder finds a stale lock file, which is harmless
+                }
+            }
+        }
+    }
+
+    /**
+     * After a run in another process ended without cleaning up (an isolated worker that crashed): locks {@code dir}, which
+     * removes the run's staging folders and temporary files, and when {@code createdByThatRun} and nothing but the lock
+     * file is left, removes the folder. No-op when {@code dir} does not exist.
+     *
+     * @throws BusyException when another run holds the folder
+     */
+    public static void recover(Path dir, boolean createdByThatRun) throws IOException {
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (RunFolder f = lock(dir)) {
+            synchronized (HELD) {
+                Held h = HELD.get(f.dir);
+                if (h != null && h.count == 1) h.created |= createdByThatRun;
+            }
+        }
+    }
+
+    private static boolean onlyLockFile(Path dir) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            for (Path p : s) if (!p.getFileName().toString().equals(LOCK_FILE)) return false;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -175,13 +236,23 @@ public final class RunFolder implements AutoCloseable {
             fsync(dir);
         }
         deleteTree(staging);
+        forget(staging);
+    }
+
+    private static void forget(Path staging) {
+        Path abs = staging.toAbsolutePath().normalize();
+        synchronized (HELD) {
+            Held h = HELD.get(abs.getParent());
+            if (h != null) h.staging.remove(abs);
+        }
     }
 
     /** Drops a staging folder (its run failed): nothing of it reaches the run folder. */
     public static void discard(Path staging) {
         try {
             deleteTree(staging);
-        } catch (IOException e) {
+            forget(staging);
+        } catch (IOException | RuntimeException e) {
             // the next run into this folder removes it
         }
     }
