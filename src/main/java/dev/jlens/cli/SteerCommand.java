@@ -50,6 +50,8 @@ final class SteerCommand implements Callable<Integer> {
     @Mixin ExperimentOptions opts;
     @Option(names = "--fast-kv", description = {"f16 K/V cache (llama.cpp's default): half the cache memory, ~2e-3 instead of ~4e-5 row error at layer 12; without it K/V are f32 and flash attention is off",
             "(for the experiment it runs; with --results the numerics recorded there are used, and this must agree)"}) boolean fastKv;
+    @Option(names = "--isolated", description = {"run the whole command in a worker process (same outputs): a native abort inside llama.cpp on an untrusted model",
+            "is exit 2 naming the model, with nothing written to --out, instead of killing jlens; the worker ends with this command"}) boolean isolated;
 
     @Override
     public Integer call() throws Exception {
@@ -60,6 +62,10 @@ final class SteerCommand implements Callable<Integer> {
         choice.check(opts.layer);
         Experiment.Results r;
         Path dir;
+        if (isolated) { // the whole command in a worker (IsolatedMain): the experiment's capture and the generations
+            Path model = results != null ? Checks.results(results).model() : choice.resolve(true, spec.commandLine().getErr()).model();
+            return IsolatedMain.run(spec, "model " + model, out != null ? out : results != null ? results.toAbsolutePath().getParent() : Path.of("runs", "steer"));
+        }
         if (results != null) {
             r = Checks.results(results);
             dir = out != null ? out : results.toAbsolutePath().getParent();
