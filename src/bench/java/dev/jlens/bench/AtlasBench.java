@@ -1,5 +1,8 @@
 package dev.jlens.bench;
 
+import dev.jlens.activations.CaptureSource;
+import dev.jlens.api.EncoderKind;
+
 import dev.jlens.atlas.AtlasContext;
 import dev.jlens.atlas.AtlasEngine;
 import dev.jlens.atlas.AtlasSettings;
@@ -74,7 +77,7 @@ final class AtlasBench {
      * @param lensSample fired features the logit lens is timed on (its cost is linear in the fired features)
      */
     static Map<String, Object> run(Path modelPath, String saeId, Path corpus, long maxTokens, int threads, int shardContexts,
-                                   boolean baseline, int lensSample, String encoder, Path work) throws IOException {
+                                   boolean baseline, int lensSample, EncoderKind encoder, Path work) throws IOException {
         Files.createDirectories(work);
         AtlasSettings s = AtlasSettings.defaults(12, threads).withBatching(512, shardContexts).withEncoder(encoder);
         Map<String, Object> res = new LinkedHashMap<>();
@@ -88,7 +91,7 @@ final class AtlasBench {
             res.put("spool_s", (System.nanoTime() - t0) / 1e9);
             res.put("contexts", spooled.contexts());
             res.put("tokens", spooled.tokens());
-            EncoderChoice choice = EncoderChoice.of(sae, encoder);
+            EncoderChoice choice = EncoderChoice.of(sae, encoder.toString());
             res.put("encoder", choice.kind());
             res.put("encoder_reason", choice.reason());
             FeatureStats total = new FeatureStats(sae.dSae(), s.topK(), s.sampleSize());
@@ -331,7 +334,7 @@ final class AtlasBench {
      * Where the atlas's time goes on the first shard, each piece timed alone in this process: capture, SAE encode,
      * statistics (ContextScanner), spilled codes (collect + write), checkpoint (serialize + SHA-256 + write).
      */
-    private static Map<String, Object> breakdown(Model model, Sae sae, SpooledCorpus corpus, AtlasSettings s, int threads, String encoder, Path work)
+    private static Map<String, Object> breakdown(Model model, Sae sae, SpooledCorpus corpus, AtlasSettings s, int threads, EncoderKind encoder, Path work)
             throws IOException {
         List<AtlasContext> sh;
         try (ContextSource.Pass pass = corpus.open()) {
@@ -341,10 +344,10 @@ final class AtlasBench {
         FeatureStats st = new FeatureStats(sae.dSae(), s.topK(), s.sampleSize());
         dev.jlens.atlas.ContextScanner scanner = new dev.jlens.atlas.ContextScanner(st);
         ShardCodes.Writer w = new ShardCodes.Writer(1);
-        Context.CaptureSpec spec = Context.CaptureSpec.layer(s.layer());
         try (Context ctx = model.newContext(Context.Params.defaults().withCtx(s.batchTokens()).withUbatch(Math.min(s.batchTokens(), 4096))
                 .withSeqMax(Math.min(AtlasSettings.MAX_BATCH_CONTEXTS, s.batchTokens())).withThreads(threads));
-             dev.jlens.sae.SaeEncoder enc = dev.jlens.sae.SaeEncoders.create(sae, encoder)) {
+             dev.jlens.sae.SaeEncoder enc = sae.encoder(encoder)) {
+            CaptureSource source = new CaptureSource(ctx, s.layer());
             for (List<AtlasContext> b : ShardWork.batches(sh, s)) {
                 List<int[]> toks = new ArrayList<>();
                 int[] rowStart = new int[b.size() + 1];
@@ -353,7 +356,7 @@ final class AtlasBench {
                     rowStart[c + 1] = rowStart[c] + b.get(c).tokens().length;
                 }
                 long t0 = System.nanoTime();
-                try (Activations a = ctx.capture(toks, spec)) {
+                try (Activations a = source.capture(toks, new CaptureSource.Batch(0, toks.size()))) {
                     long t1 = System.nanoTime();
                     dev.jlens.sae.SparseCodes codes = enc.encode(a.data(), a.rows());
                     long t2 = System.nanoTime();
@@ -390,11 +393,11 @@ final class AtlasBench {
     /** The capture alone over the shard's decode batches, as ShardWork cuts them. */
     private static double captureOnly(Context ctx, List<AtlasContext> shard, AtlasSettings s) {
         long t0 = System.nanoTime();
-        Context.CaptureSpec spec = Context.CaptureSpec.layer(s.layer());
+        CaptureSource source = new CaptureSource(ctx, s.layer());
         for (List<AtlasContext> b : ShardWork.batches(shard, s)) {
             List<int[]> toks = new ArrayList<>(b.size());
             for (AtlasContext c : b) toks.add(c.tokens());
-            try (Activations a = ctx.capture(toks, spec)) {
+            try (Activations a = source.capture(toks, new CaptureSource.Batch(0, toks.size()))) {
                 if (a.rows() < 1) throw new IllegalStateException("captured nothing");
             }
         }

@@ -1,5 +1,7 @@
 package dev.jlens.bench;
 
+import dev.jlens.activations.CaptureSource;
+
 import dev.jlens.formats.AtomicFiles;
 import dev.jlens.llama.Activations;
 import dev.jlens.llama.Context;
@@ -12,7 +14,6 @@ import dev.jlens.toy.ToyModelJob;
 import dev.jlens.sae.EncoderOptions;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SparseCodes;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,7 +61,7 @@ public final class Bench {
             case "capture" -> capture(a.path("model"), a.integer("prompts"), a.integer("words", 11), a.integer("threads"),
                     a.integer("runs"), a.integer("ubatch", 512), a.integer("layer", 12), Boolean.parseBoolean(kv.getOrDefault("gpu", "false")));
             case "overhead" -> overhead(a.path("model"), a.integer("tokens"), a.integer("threads"), a.integer("runs"), a.integer("layer", 12));
-            case "encode" -> encode(a.path("sae"), a.text("kind"), a.integer("tokens"), a.integer("threads"), a.integer("runs"),
+            case "encode" -> encode(a.path("sae"), dev.jlens.api.EncoderKind.parse(a.text("kind")), a.integer("tokens"), a.integer("threads"), a.integer("runs"),
                     a.integer("tile", EncoderOptions.defaults().tileWidth()));
             case "e2e" -> e2e(a.path("model"), a.text("coarse"), a.text("fine"), a.integer("limit", 200), a.integer("repeat", 1),
                     a.integer("threads"), a.path("work"), a.integer("permutations", 1000));
@@ -70,7 +71,7 @@ public final class Bench {
             case "atlas-corpus" -> AtlasBench.corpus(a.path("corpus"), a.longer("words", 100_000L));
             case "atlas" -> AtlasBench.run(a.path("model"), a.text("sae"), a.path("corpus"), a.longer("tokens", 0L), a.integer("threads"),
                     a.integer("shard", 8), Boolean.parseBoolean(kv.getOrDefault("baseline", "true")), a.integer("lens", 64),
-                    kv.getOrDefault("encoder", "auto"), a.path("work"));
+                    dev.jlens.api.EncoderKind.parse(kv.getOrDefault("encoder", "auto")), a.path("work"));
             case "atlas-memory" -> AtlasBench.memory(a.integer("d_sae", 262_144));
             case "encoder-calibrate" -> {
                 try (dev.jlens.sae.Sae sae = dev.jlens.sae.Sae.load(a.text("sae"))) {
@@ -149,9 +150,10 @@ public final class Bench {
         }
     }
 
+    /** One capture of all of {@code ps} through the one capture path ({@link CaptureSource}), timed. */
     private static double timeCapture(Context ctx, List<int[]> ps, Context.CaptureSpec spec) {
         long t0 = System.nanoTime();
-        try (Activations a = ctx.capture(ps, spec)) {
+        try (Activations a = new CaptureSource(ctx, spec).captureAll(ps)) {
             return (System.nanoTime() - t0) / 1e9;
         }
     }
@@ -238,16 +240,16 @@ public final class Bench {
     }
 
     /** SAE encode of {@code tokens} N(0,1) tokens: GFLOP/s counting 2 x tokens x d_in x d_sae. */
-    public static Map<String, Object> encode(Path saePath, String kind, int tokens, int threads, int runs, int tile) throws IOException {
+    public static Map<String, Object> encode(Path saePath, dev.jlens.api.EncoderKind kind, int tokens, int threads, int runs, int tile) throws IOException {
         try (Sae sae = Sae.load(saePath.toString());
-             SaeEncoder enc = SaeEncoders.create(sae, kind, EncoderOptions.defaults().withThreads(threads).withTile(tile))) {
+             SaeEncoder enc = sae.encoder(kind, EncoderOptions.defaults().withThreads(threads).withTile(tile))) {
             float[] x = gaussianTokens(tokens, sae.dIn());
             SparseCodes warm = enc.encode(x, tokens); // pages the weights in, builds graphs/tiles
             double[] secs = new double[runs];
             for (int i = 0; i < runs; i++) secs[i] = timeEncode(enc, x, tokens);
             double flop = 2.0 * tokens * sae.dIn() * sae.dSae();
             Map<String, Object> res = encodeRun(saePath, sae, tokens, threads);
-            res.put("kind", kind);
+            res.put("kind", kind.toString());
             res.put("backend", enc instanceof dev.jlens.sae.GgmlSaeEncoder g ? g.backend() : "java");
             res.put("tile", tile);
             res.put("mean_l0", (double) warm.nnz() / tokens);
@@ -278,8 +280,8 @@ public final class Bench {
      */
     public static Map<String, Object> encodeAb(Path saePath, int tokens, int threads, int runs) throws IOException {
         try (Sae sae = Sae.load(saePath.toString());
-             SaeEncoder vec = SaeEncoders.create(sae, "vector", EncoderOptions.defaults().withThreads(threads));
-             SaeEncoder ggml = SaeEncoders.create(sae, "ggml", EncoderOptions.defaults().withThreads(threads))) {
+             SaeEncoder vec = sae.encoder(dev.jlens.api.EncoderKind.VECTOR, EncoderOptions.defaults().withThreads(threads));
+             SaeEncoder ggml = sae.encoder(dev.jlens.api.EncoderKind.GGML, EncoderOptions.defaults().withThreads(threads))) {
             float[] x = gaussianTokens(tokens, sae.dIn());
             long nnzV = vec.encode(x, tokens).nnz(), nnzG = ggml.encode(x, tokens).nnz(); // warm-up: pages, graphs, tiles
             double[] v = new double[runs], g = new double[runs], ratio = new double[runs];
@@ -344,7 +346,7 @@ public final class Bench {
             dIn = m.nEmbd();
             try (Context ctx = m.newContext(Context.Params.defaults().withCtx(Math.max(16, tokens)).withUbatch(Math.min(512, Math.max(16, tokens)))
                          .withSeqMax(Math.min(256, ps.size())).withThreads(threads));
-                 Activations a = ctx.capture(ps, Context.CaptureSpec.layer(layer))) {
+                 Activations a = new CaptureSource(ctx, layer).captureAll(ps)) {
                 rows = new float[a.rows() * dIn];
                 for (int r = 0; r < a.rows(); r++) {
                     if (a.positionOf(r) == 0) continue; // BOS
@@ -359,7 +361,7 @@ public final class Bench {
         dev.jlens.sae.ToySae.builder(dIn, dSae, 1).inputStd((float) std).targetL0(l0).layer(layer).writeGemmaScopeNpz(npz);
         double realised;
         try (Sae sae = Sae.load(npz.toString());
-             SaeEncoder enc = SaeEncoders.create(sae, "vector", EncoderOptions.defaults().withThreads(threads))) {
+             SaeEncoder enc = sae.encoder(dev.jlens.api.EncoderKind.VECTOR, EncoderOptions.defaults().withThreads(threads))) {
             realised = (double) enc.encode(Arrays.copyOf(rows, nRows * dIn), nRows).nnz() / nRows;
         }
         Map<String, Object> r = new LinkedHashMap<>();

@@ -1,5 +1,7 @@
 package dev.jlens.activations;
 
+import dev.jlens.api.EncoderKind;
+
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
 
@@ -7,13 +9,11 @@ import dev.jlens.formats.FormatException;
 import dev.jlens.formats.Npy;
 import dev.jlens.formats.NpzWriter;
 import dev.jlens.formats.Tensor;
-import dev.jlens.sae.EncoderOptions;
 import dev.jlens.sae.ModelIdentity;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeConfig;
 import dev.jlens.sae.SaeFit;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SaeMetrics;
 import dev.jlens.sae.SparseCodes;
 
@@ -75,12 +75,13 @@ public final class EncodeJob {
         }
     }
 
-    public static Metrics run(String saeId, Path activations, Path outDir, String encoderKind, Progress progress) throws IOException {
+    public static Metrics run(String saeId, Path activations, Path outDir, EncoderKind encoderKind, Progress progress) throws IOException {
         return run(saeId, activations, outDir, encoderKind, -1, progress);
     }
 
     /** @param hookLayer the SAE's hook layer as the user states it (--hook-layer), -1 when not given */
-    public static Metrics run(String saeId, Path activations, Path outDir, String encoderKind, int hookLayer, Progress progress) throws IOException {
+    public static Metrics run(String saeId, Path activations, Path outDir, EncoderKind encoderKind, int hookLayer, Progress progress) throws IOException {
+        java.util.Objects.requireNonNull(encoderKind, "encoderKind");
         InputFiles.requireRegularFile(activations, "activations"); // a folder gave "No such device"
         CaptureSide cap = CaptureSide.read(activations.toAbsolutePath().getParent());
         int hint = hookLayer >= 0 ? hookLayer : cap.layer();
@@ -102,7 +103,7 @@ public final class EncodeJob {
             boolean[] bos = bosRows(activations.getParent(), rows);
             List<SparseCodes> parts = new ArrayList<>();
             int block = 256;
-            try (SaeEncoder enc = SaeEncoders.create(sae, encoderKind, EncoderOptions.defaults())) {
+            try (SaeEncoder enc = sae.encoder(encoderKind)) {
                 for (long r0 = 0; r0 < rows; r0 += block) {
                     int n = (int) Math.min(block, rows - r0);
                     parts.add(enc.encode(x.data().asSlice(r0 * dIn * 4, (long) n * dIn * 4), n));

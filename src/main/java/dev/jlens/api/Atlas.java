@@ -35,12 +35,12 @@ public final class Atlas {
      * @param textField     JSONL key holding the text
      * @param skipBad       skip and count bad documents (invalid UTF-8, binary, bad JSON) instead of failing
      * @param threads       CPU threads for the model (0 = all cores)
-     * @param encoder       {@code auto}, {@code vector}, {@code ggml} or {@code scalar}
+     * @param encoder       {@code AUTO}, {@code VECTOR}, {@code GGML} or {@code SCALAR} (the atlas runs on the CPU: {@code GGML_GPU} is refused)
      * @param batchTokens   tokens decoded together (at least contextLength); contexts are packed in order
      * @param shardContexts contexts per checkpoint: the unit of resume and of distribution
      */
     public record Options(int layer, int contextLength, int top, long maxTokens, String format, String textField, boolean skipBad,
-                          int threads, String encoder, int batchTokens, int shardContexts) {
+                          int threads, EncoderKind encoder, int batchTokens, int shardContexts) {
         public Options {
             Objects.requireNonNull(format, "format");
             CorpusFormat.parse(format);
@@ -51,18 +51,18 @@ public final class Atlas {
 
         /** Layer 12, 128-token contexts, top 20, whole corpus, auto format, all cores, auto encoder, 512-token batches, 256-context shards. */
         public static Options defaults() {
-            return new Options(12, 128, 20, 0, "auto", "text", false, 0, "auto", 512, 256);
+            return new Options(12, 128, 20, 0, "auto", "text", false, 0, EncoderKind.AUTO, 512, 256);
         }
 
         public Options withMaxTokens(long n) { return new Options(layer, contextLength, top, n, format, textField, skipBad, threads, encoder, batchTokens, shardContexts); }
         public Options withLayer(int l) { return new Options(l, contextLength, top, maxTokens, format, textField, skipBad, threads, encoder, batchTokens, shardContexts); }
         public Options withThreads(int n) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, n, encoder, batchTokens, shardContexts); }
-        public Options withEncoder(String e) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, threads, e, batchTokens, shardContexts); }
+        public Options withEncoder(EncoderKind e) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, threads, e, batchTokens, shardContexts); }
         public Options withBatching(int batch, int shard) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, threads, encoder, batch, shard); }
 
         AtlasSettings settings() { return settings(layer, contextLength, top, threads, encoder, batchTokens, shardContexts); }
 
-        private static AtlasSettings settings(int layer, int contextLength, int top, int threads, String encoder, int batch, int shard) {
+        private static AtlasSettings settings(int layer, int contextLength, int top, int threads, EncoderKind encoder, int batch, int shard) {
             int t = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
             AtlasSettings d = AtlasSettings.defaults(layer, t);
             return new AtlasSettings(layer, contextLength, batch, shard, top, d.quantileIntervals(), d.quantileExamples(), d.sampleSize(),

@@ -38,22 +38,22 @@ public final class CodesFolder {
 
     /**
      * Encodes {@code activationsNpy} (float32 {@code [rows x d_in]}, usually a capture folder's) with the SAE
-     * {@code sae} (params.npz, SAELens directory or registry id, as {@link SparseAutoencoder#load(String, String)}) and
-     * writes {@code outDir} (created if missing). {@code encoder}: {@code auto}, {@code vector}, {@code ggml},
-     * {@code ggml-gpu} or {@code scalar}. {@code progress} (may be null) counts encoded rows. A malformed file or a
+     * {@code sae} (params.npz, SAELens directory or registry id, as {@link SparseAutoencoder#load(String, EncoderKind)}) and
+     * writes {@code outDir} (created if missing) with the {@code encoder} ({@link EncoderKind#parse} reads a spelling
+     * such as {@code ggml-gpu}). {@code progress} (may be null) counts encoded rows. A malformed file or a
      * width mismatch throws an exception for which {@link Failures#isBadInput} is true.
      */
-    public static Metrics write(String sae, Path activationsNpy, Path outDir, String encoder, ProgressListener progress) throws IOException {
+    public static Metrics write(String sae, Path activationsNpy, Path outDir, EncoderKind encoder, ProgressListener progress) throws IOException {
         return write(sae, activationsNpy, outDir, encoder, -1, progress);
     }
 
     /**
-     * As {@link #write(String, Path, Path, String, ProgressListener)}, with the SAE's hook layer stated by the caller
+     * As {@link #write(String, Path, Path, EncoderKind, ProgressListener)}, with the SAE's hook layer stated by the caller
      * ({@code hookLayer} >= 0; -1: not given): a params.npz whose path names no layer takes it, and an SAE whose hook
      * names another layer, or a capture.json of another layer, is refused. Without it the layer of capture.json next
      * to the activations is used, and an SAE of another layer or hook kind is refused (bad input, naming both hooks).
      */
-    public static Metrics write(String sae, Path activationsNpy, Path outDir, String encoder, int hookLayer, ProgressListener progress) throws IOException {
+    public static Metrics write(String sae, Path activationsNpy, Path outDir, EncoderKind encoder, int hookLayer, ProgressListener progress) throws IOException {
         EncodeJob.Metrics m = EncodeJob.run(sae, activationsNpy, outDir, encoder, hookLayer, Bridge.progress(progress));
         return new Metrics(m.sae(), m.encoder(), m.rows(), m.rowsExcludedAsBos(), m.dSae(), m.meanL0(), m.mse(), m.fvu(), m.meanCosine(),
                 m.decoderRowNormMin(), m.decoderRowNormMax());

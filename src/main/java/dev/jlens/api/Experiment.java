@@ -34,7 +34,7 @@ import java.util.Objects;
  * <p>Threads: every method loads and closes its own model, SAEs and encoders and may run on any thread; two runs
  * writing the same output folder at the same time are not supported. SAE arguments are a {@code params.npz}, a
  * SAELens directory or a registry id such as {@code gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82}, as
- * {@link SparseAutoencoder#load(String, String)} takes them. Bad input throws an exception for which
+ * {@link SparseAutoencoder#load(String, EncoderKind)} takes them. Bad input throws an exception for which
  * {@link Failures#isBadInput} is true.
  */
 public final class Experiment {

@@ -1,9 +1,7 @@
 package dev.jlens.api;
 
-import dev.jlens.sae.EncoderOptions;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SaeFit;
 import dev.jlens.sae.SparseCodes;
 
@@ -29,33 +27,34 @@ public final class SparseAutoencoder implements AutoCloseable {
     }
 
     /**
-     * Loads an SAE and an encoder ("auto" = Vector API when available; also "vector", "ggml", "scalar"). A registry
+     * Loads an SAE and an encoder ({@link EncoderKind#AUTO} picks the kernels for this CPU and SAE). A registry
      * id wins over a folder of the same relative name (write {@code ./path} for the folder); a params.npz outside a
-     * {@code layer_N} folder loads with its hook layer unknown ({@link #load(String, String, int)} states it).
+     * {@code layer_N} folder loads with its hook layer unknown ({@link #load(String, EncoderKind, int)} states it).
      *
      * @param pathOrId a params.npz, a SAELens directory or a registry id
-     * @param encoder  "auto", "vector", "ggml" or "scalar"
+     * @param encoder  the encoder ({@link EncoderKind#parse} reads a spelling such as {@code ggml-gpu})
      * @return the loaded SAE with its encoder; close it after use
      * @throws IOException when a file cannot be read, or ({@link dev.jlens.errors.InvalidFileException}) is malformed
      */
-    public static SparseAutoencoder load(String pathOrId, String encoder) throws IOException {
+    public static SparseAutoencoder load(String pathOrId, EncoderKind encoder) throws IOException {
         return load(pathOrId, encoder, -1);
     }
 
     /**
-     * As {@link #load(String, String)}; {@code hookLayer} (>= 0, or -1) is the layer of a params.npz whose path names
+     * As {@link #load(String, EncoderKind)}; {@code hookLayer} (>= 0, or -1) is the layer of a params.npz whose path names
      * none (its hook is then {@code blocks.hookLayer.hook_resid_post}).
      *
      * @param pathOrId  a params.npz, a SAELens directory or a registry id
-     * @param encoder   "auto", "vector", "ggml" or "scalar"
+     * @param encoder   the encoder
      * @param hookLayer the layer of a bare params.npz, or -1
      * @return the loaded SAE with its encoder; close it after use
      * @throws IOException when a file cannot be read, or ({@link dev.jlens.errors.InvalidFileException}) is malformed
      */
-    public static SparseAutoencoder load(String pathOrId, String encoder, int hookLayer) throws IOException {
+    public static SparseAutoencoder load(String pathOrId, EncoderKind encoder, int hookLayer) throws IOException {
+        java.util.Objects.requireNonNull(encoder, "encoder");
         Sae sae = Sae.load(pathOrId, hookLayer);
         try {
-            return new SparseAutoencoder(sae, SaeEncoders.create(sae, encoder, EncoderOptions.defaults()));
+            return new SparseAutoencoder(sae, sae.encoder(encoder));
         } catch (RuntimeException e) {
             sae.close();
             throw e;
@@ -69,7 +68,7 @@ public final class SparseAutoencoder implements AutoCloseable {
      * @return the loaded SAE; close it after use
      * @throws IOException when a file cannot be read, or ({@link dev.jlens.errors.InvalidFileException}) is malformed
      */
-    public static SparseAutoencoder load(String pathOrId) throws IOException { return load(pathOrId, "auto"); }
+    public static SparseAutoencoder load(String pathOrId) throws IOException { return load(pathOrId, EncoderKind.AUTO); }
 
     /**
      * The hook it was trained on.

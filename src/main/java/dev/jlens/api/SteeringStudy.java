@@ -35,8 +35,11 @@ public final class SteeringStudy {
     }
 
     /**
-     * Everything that defines a comparison besides the experiment's results and the output folder. Null checks on
-     * construction; the ranges below are checked when {@link #run} starts (IllegalArgumentException naming the value).
+     * Everything that defines a comparison besides the experiment's results and the output folder: the one settings
+     * record of the steering study (the study's internal config holds it as it is). Validated when built: a value out
+     * of the ranges below throws IllegalArgumentException naming it, so {@code jlens steer} refuses it (exit 2) before
+     * any file is read. What needs the model or the results (the prompt count against the shipped set, a prompt plus
+     * {@code maxTokens} against the context, the target feature against the SAE) is checked when {@link #run} starts.
      * Immutable (the arrays are copied in and out).
      *
      * @param prompts              how many of the shipped neutral prompts (the first N, at most 200) to continue, >= 1
@@ -44,12 +47,12 @@ public final class SteeringStudy {
      * @param strengths            multiples of each feature's typical activation (its mean target activation in the
      *                             results), finite, >= 0, strictly increasing; 0 is the unsteered baseline
      * @param maxTokens            tokens generated per continuation, >= 1
-     * @param temperature          sampling temperature (0 = greedy)
-     * @param topK                 top-k filter (0 = off)
-     * @param topP                 nucleus filter (1 = off)
+     * @param temperature          sampling temperature, finite, >= 0 (0 = greedy)
+     * @param topK                 top-k filter, >= 0 (0 = off)
+     * @param topP                 nucleus filter, in (0, 1] (1 = off)
      * @param mode                 how vectors are built
      * @param targetFine           the fine feature for {@code fine} and {@code coarse+fine} (one of the anchor's matches),
-     *                             or null for the anchor's strongest match
+     *                             or null for the anchor's strongest match; >= 0
      * @param bootstrapResamples   resamples for the 95% intervals, >= 1
      * @param fluencyTolerance     perplexities within this fraction of coarse-only's count as equal fluency, >= 0
      * @param examplesPerCondition example generations per condition and strength in the report, >= 0
@@ -60,11 +63,33 @@ public final class SteeringStudy {
     public record Settings(int prompts, long[] seeds, double[] strengths, int maxTokens, float temperature, int topK, float topP,
                            Mode mode, Integer targetFine, int bootstrapResamples, double fluencyTolerance, int examplesPerCondition,
                            long seed, int contextTokens, int threads) {
-        /** Copies the arrays; null checks only. */
+        /** Copies the arrays and validates every value (IllegalArgumentException or NullPointerException naming it). */
         public Settings {
             seeds = Objects.requireNonNull(seeds, "seeds").clone();
             strengths = Objects.requireNonNull(strengths, "strengths").clone();
             Objects.requireNonNull(mode, "mode");
+            if (prompts < 1) throw new IllegalArgumentException("prompts must be >= 1, got " + prompts);
+            if (seeds.length == 0) throw new IllegalArgumentException("give at least one seed");
+            for (long s : seeds) if (s < 0 || s > 0xFFFFFFFFL) throw new IllegalArgumentException("seed must be in [0, 2^32), got " + s);
+            if (strengths.length == 0) throw new IllegalArgumentException("give at least one strength");
+            for (int i = 0; i < strengths.length; i++) {
+                if (!(strengths[i] >= 0) || !Double.isFinite(strengths[i])) throw new IllegalArgumentException("strength must be finite and >= 0, got " + strengths[i]);
+                if (i > 0 && strengths[i] <= strengths[i - 1]) {
+                    throw new IllegalArgumentException("strengths must be strictly increasing, got " + java.util.Arrays.toString(strengths));
+                }
+            }
+            if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
+            if (!(temperature >= 0) || !Float.isFinite(temperature)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+            if (topK < 0) throw new IllegalArgumentException("topK must be >= 0, got " + topK);
+            if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+            if (targetFine != null && targetFine < 0) throw new IllegalArgumentException("targetFine must be >= 0, got " + targetFine);
+            if (bootstrapResamples < 1) throw new IllegalArgumentException("bootstrapResamples must be >= 1, got " + bootstrapResamples);
+            if (!(fluencyTolerance >= 0) || !Double.isFinite(fluencyTolerance)) {
+                throw new IllegalArgumentException("fluencyTolerance must be finite and >= 0, got " + fluencyTolerance);
+            }
+            if (examplesPerCondition < 0) throw new IllegalArgumentException("examplesPerCondition must be >= 0, got " + examplesPerCondition);
+            if (contextTokens < 16) throw new IllegalArgumentException("context must be >= 16 tokens, got " + contextTokens);
+            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
 
         /**
@@ -87,12 +112,11 @@ public final class SteeringStudy {
         public static Builder builder() { return defaults().toBuilder(); }
 
         /** A builder starting from these settings. */
-        /** Sets {@link Settings#toBuilder()}. */
         public Builder toBuilder() { return new Builder(this); }
 
         /**
          * Mutable, single-thread builder of {@link Settings}: each setter sets the component of the same name (see
-         * {@link Settings} for meanings and ranges; arrays are copied).
+         * {@link Settings} for meanings and ranges; arrays are copied); nothing is checked until {@link #build()}.
          */
         public static final class Builder {
             private int prompts, maxTokens, topK, bootstrapResamples, examplesPerCondition, contextTokens, threads;
@@ -142,7 +166,7 @@ public final class SteeringStudy {
             /** Sets {@link Settings#threads()}. */
             public Builder threads(int n) { threads = n; return this; }
 
-            /** The settings (only null checks here; ranges are checked by {@link SteeringStudy#run}). */
+            /** The settings, validated (IllegalArgumentException or NullPointerException naming the bad value). */
             public Settings build() {
                 return new Settings(prompts, seeds, strengths, maxTokens, temperature, topK, topP, mode, targetFine, bootstrapResamples,
                         fluencyTolerance, examplesPerCondition, seed, contextTokens, threads);
@@ -178,7 +202,9 @@ public final class SteeringStudy {
      * Runs the comparison for an experiment's results: its model, SAEs and layer, its verdict's anchor and the fine
      * features matched to it, and their typical activations. {@code progress} (may be null) counts generations.
      * Throws IllegalArgumentException when the results' model file is not on this machine, the verdict has no anchor
-     * or matched fine feature, or a setting is out of range.
+     * or matched fine feature, or a setting does not fit the model or the results (the settings' own ranges were checked
+     * when they were built). A second run writing the same folder at the same time is refused: {@code RunFolder}'s lock
+     * (IllegalArgumentException naming the folder).
      */
     public static Outcome run(Experiment.Results results, Path outDir, Settings settings, ProgressListener progress) throws IOException {
         Objects.requireNonNull(results, "results");
@@ -191,10 +217,7 @@ public final class SteeringStudy {
         SteeringPlan plan = SteeringPlan.fromResults(r);
         if (settings.targetFine() != null) plan = plan.withTarget(settings.targetFine());
         SteeringConfig cfg = new SteeringConfig(Path.of(r.config().model()), r.config().coarseSae().id(), r.config().fineSae().id(),
-                r.config().layer(), plan, settings.mode(), settings.prompts(), settings.seeds(),
-                settings.strengths(), settings.maxTokens(), settings.temperature(), settings.topK(), settings.topP(),
-                settings.bootstrapResamples(), settings.seed(), settings.fluencyTolerance(), settings.examplesPerCondition(), outDir,
-                settings.contextTokens(), settings.threads(), r);
+                r.config().layer(), plan, outDir, r, settings);
         SteeringExperiment.Outcome s = SteeringExperiment.run(cfg, Bridge.progress(progress));
         var v = s.result().verdict();
         SteeringPlan p = s.result().plan();

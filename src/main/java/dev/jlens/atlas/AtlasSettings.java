@@ -1,5 +1,7 @@
 package dev.jlens.atlas;
 
+import dev.jlens.api.EncoderKind;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -21,15 +23,15 @@ import java.util.Set;
  * @param windowAfter      tokens shown after it
  * @param logitTokens      tokens in each logit-lens list
  * @param threads          CPU threads for the model
- * @param encoder          SAE encoder: auto, vector, ggml or scalar
+ * @param encoder          SAE encoder: auto, vector, ggml or scalar ({@code ggml-gpu} is refused: the atlas runs on the CPU)
  */
 public record AtlasSettings(int layer, int contextLength, int batchTokens, int contextsPerShard, int topK,
                             int quantileIntervals, int quantileExamples, int sampleSize, int windowBefore,
-                            int windowAfter, int logitTokens, int threads, String encoder) {
+                            int windowAfter, int logitTokens, int threads, EncoderKind encoder) {
     /** Most contexts (sequences) in one decode batch. */
     public static final int MAX_BATCH_CONTEXTS = 64;
 
-    public static final Set<String> ENCODERS = Set.of("auto", "vector", "ggml", "scalar");
+    public static final Set<EncoderKind> ENCODERS = Set.of(EncoderKind.AUTO, EncoderKind.VECTOR, EncoderKind.GGML, EncoderKind.SCALAR);
 
     public AtlasSettings {
         check("--layer", layer, 0, 1024);
@@ -47,7 +49,8 @@ public record AtlasSettings(int layer, int contextLength, int batchTokens, int c
         check("--window-after", windowAfter, 0, 8192);
         check("--logit-tokens", logitTokens, 1, 1000);
         check("--threads", threads, 1, 4096);
-        if (encoder == null || !ENCODERS.contains(encoder)) {
+        java.util.Objects.requireNonNull(encoder, "encoder");
+        if (!ENCODERS.contains(encoder)) {
             throw new IllegalArgumentException("--encoder \"" + encoder + "\" is not one of auto, vector, ggml, scalar");
         }
     }
@@ -58,7 +61,7 @@ public record AtlasSettings(int layer, int contextLength, int batchTokens, int c
 
     /** The defaults: layer 12, 128-token contexts, 512-token batches, 256 contexts per shard, top 20, 5 x 5 quantile examples. */
     public static AtlasSettings defaults(int layer, int threads) {
-        return new AtlasSettings(layer, 128, 512, 256, 20, 5, 5, 64, 24, 8, 10, threads, "auto");
+        return new AtlasSettings(layer, 128, 512, 256, 20, 5, 5, 64, 24, 8, 10, threads, EncoderKind.AUTO);
     }
 
     public AtlasSettings withContextLength(int n) {
@@ -73,7 +76,7 @@ public record AtlasSettings(int layer, int contextLength, int batchTokens, int c
         return new AtlasSettings(layer, contextLength, batchTokens, contextsPerShard, k, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, encoder);
     }
 
-    public AtlasSettings withEncoder(String e) {
+    public AtlasSettings withEncoder(EncoderKind e) {
         return new AtlasSettings(layer, contextLength, batchTokens, contextsPerShard, topK, quantileIntervals, quantileExamples, sampleSize, windowBefore, windowAfter, logitTokens, threads, e);
     }
 

@@ -7,7 +7,6 @@ import dev.jlens.llama.Model;
 import dev.jlens.sae.EncoderChoice;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SparseCodes;
 
 import java.util.ArrayList;
@@ -40,8 +39,8 @@ public final class ShardWork implements AutoCloseable {
         this.ctx = c;
         try {
             for (Sae s : saes) {
-                EncoderChoice choice = EncoderChoice.of(s, settings.encoder());
-                SaeEncoder e = SaeEncoders.create(s, settings.encoder());
+                EncoderChoice choice = EncoderChoice.of(s, settings.encoder().toString());
+                SaeEncoder e = s.encoder(settings.encoder());
                 encoders.add(e);
                 reasons.add(choice.reasonFor(e.kind()));
             }

@@ -1,6 +1,7 @@
 package dev.jlens.cli;
 
 import dev.jlens.api.Atlas;
+import dev.jlens.api.EncoderKind;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -31,7 +32,8 @@ final class AtlasCommand implements Callable<Integer> {
     @Option(names = "--text-field", defaultValue = "text", description = "JSONL key holding the text") String textField;
     @Option(names = "--skip-bad", description = "skip and count bad documents (invalid UTF-8, binary files, bad JSON lines) instead of failing") boolean skipBad;
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads for the model; 0 = all cores") int threads;
-    @Option(names = "--encoder", defaultValue = "auto", description = "auto, vector, ggml or scalar") String encoder;
+    @Option(names = "--encoder", defaultValue = "auto", converter = ExperimentOptions.EncoderConverter.class,
+            description = "auto, vector, ggml or scalar") EncoderKind encoder;
     @Option(names = "--batch-tokens", defaultValue = "512", description = "tokens decoded together, at least --context; contexts are packed in order") int batchTokens;
     @Option(names = "--shard-contexts", defaultValue = "256", description = "contexts per checkpoint: the unit of resume and of distribution") int shardContexts;
     @Option(names = "--spark", paramLabel = "MASTER", description = "run as an Apache Spark job: local[N] in this process, a cluster URL, or 'default' for spark-submit's master; needs the jlens-spark module (scripts/jlens-spark)") String spark;

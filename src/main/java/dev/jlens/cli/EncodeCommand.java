@@ -1,6 +1,7 @@
 package dev.jlens.cli;
 
 import dev.jlens.api.CodesFolder;
+import dev.jlens.api.EncoderKind;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -16,7 +17,8 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--sae", required = true, description = "params.npz, SAELens directory, or release/sae_id (e.g. gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82)") String sae;
     @Option(names = "--activations", required = true, description = "activations.npy from jlens capture") Path activations;
     @Option(names = "--out", required = true, description = "output folder: codes.npz and metrics.json") Path out;
-    @Option(names = "--encoder", defaultValue = "auto", description = "auto | vector | ggml | ggml-gpu | scalar") String encoder;
+    @Option(names = "--encoder", defaultValue = "auto", converter = ExperimentOptions.EncoderConverter.class,
+            description = "auto | vector | ggml | ggml-gpu | scalar") EncoderKind encoder;
     @Option(names = "--hook-layer", description = {"the SAE's hook layer (blocks.N.hook_resid_post) for a params.npz whose path has no layer_N folder;",
             "default: the layer in capture.json next to the activations. An SAE of another layer or hook is refused (exit 2)."}) Integer hookLayer;
 

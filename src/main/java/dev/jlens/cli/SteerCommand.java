@@ -56,7 +56,10 @@ final class SteerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        Experiment.Settings experiment = opts.settings().toBuilder().fastKv(fastKv).build(); // bad values: exit 2 before any file is read
+        // bad values of either study's settings: exit 2 before any file is read
+        Experiment.Settings experiment = opts.settings().toBuilder().fastKv(fastKv).build();
+        SteeringStudy.Settings settings = new SteeringStudy.Settings(neutralPrompts(), seeds, strengths, maxTokens, temperature, topK, topP, mode,
+                targetFine, bootstrap, tolerance, examples, opts.seed, opts.ctx, opts.threads());
         Checks.outputFolder("--out", out);
         opts.check();
         choice.check(opts.layer);
@@ -80,8 +83,6 @@ final class SteerCommand implements Callable<Integer> {
             r = Experiment.run(m.model(), m.coarse(), m.fine(), dir, experiment,
                     new ProgressBar(spec.commandLine().getErr(), "capture", "prompts", "encode", "shards")).results();
         }
-        SteeringStudy.Settings settings = new SteeringStudy.Settings(neutralPrompts(), seeds, strengths, maxTokens, temperature, topK, topP, mode,
-                targetFine, bootstrap, tolerance, examples, opts.seed, opts.ctx, opts.threads());
         Logs.runFolder(dir);
         SteeringStudy.Outcome s = SteeringStudy.run(r, dir, settings, new ProgressBar(spec.commandLine().getErr()));
         o.printf("%n%s: %s%n", s.decision(), s.sentence());

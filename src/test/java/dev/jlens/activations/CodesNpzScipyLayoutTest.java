@@ -60,7 +60,7 @@ class CodesNpzScipyLayoutTest {
         java.nio.file.Files.createDirectories(acts.getParent());
         NpyWriter.write(acts, DType.F32, new long[] {ROWS, D_IN}, MemorySegment.ofArray(x));
 
-        EncodeJob.Metrics m = EncodeJob.run(npz.toString(), acts, dir.resolve("codes"), "scalar", Progress.NONE);
+        EncodeJob.Metrics m = EncodeJob.run(npz.toString(), acts, dir.resolve("codes"), dev.jlens.api.EncoderKind.SCALAR, Progress.NONE);
         assertEquals(ROWS, m.rows());
         codesNpz = dir.resolve("codes/codes.npz");
         try (Sae sae = Sae.load(npz.toString()); SaeEncoder enc = SaeEncoders.create(sae, "scalar")) {

@@ -37,11 +37,11 @@ class ApiErrorsTest {
             members.put("b_dec", new Tensor("b_dec", b.dtype(), new long[] {63}, b.data().asSlice(0, 63 * 4L)));
             NpzWriter.write(bad, members);
         }
-        try (SparseAutoencoder ok = SparseAutoencoder.load(good.toString(), "scalar")) {
+        try (SparseAutoencoder ok = SparseAutoencoder.load(good.toString(), EncoderKind.SCALAR)) {
             assertEquals(64, ok.dIn()); // the unbroken file loads: the failure below is the b_dec change
         }
         InvalidFileException e = null;
-        try (SparseAutoencoder sae = SparseAutoencoder.load(bad.toString(), "scalar")) {
+        try (SparseAutoencoder sae = SparseAutoencoder.load(bad.toString(), EncoderKind.SCALAR)) {
             fail("a b_dec of 63 values loaded as d_in " + sae.dIn());
         } catch (InvalidFileException caught) {
             e = caught;

@@ -79,7 +79,7 @@ class DecodeApiTest {
         try (LensModel m = LensModel.load(model);
              LensSession s = m.newSession(128, 1);
              LayerActivations x = s.capture(List.of("The capital of France is Paris.", "Cheese and wine."), 12);
-             SparseAutoencoder sae = SparseAutoencoder.load(npz.toString(), "scalar")) {
+             SparseAutoencoder sae = SparseAutoencoder.load(npz.toString(), EncoderKind.SCALAR)) {
             FeatureActivations f = sae.encode(x);
             codes = dense(f);
             int active = 0;
@@ -107,7 +107,7 @@ class DecodeApiTest {
 
             assertThrows(IllegalArgumentException.class, () -> sae.decode(new int[] {256}, new float[] {1}));
             assertThrows(IllegalArgumentException.class, () -> sae.decode(new int[] {1, 2}, new float[] {1}));
-            try (SparseAutoencoder wide = SparseAutoencoder.load(writeOther(), "scalar")) {
+            try (SparseAutoencoder wide = SparseAutoencoder.load(writeOther(), EncoderKind.SCALAR)) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> wide.decode(f));
                 assertTrue(e.getMessage().contains("width 256") && e.getMessage().contains("d_sae 512"), e.getMessage());
             }

@@ -142,7 +142,7 @@ class FilesApiTest {
         Path npz = dir.resolve("sae/layer_5/width_256/params.npz");
         new Toys.RandomSae(64, 256, 9, 20, 5).writeGemmaScopeNpz(npz);
         List<String> stages = new ArrayList<>();
-        CodesFolder.Metrics mt = CodesFolder.write(npz.toString(), r.activations(), dir.resolve("codes"), "vector", (st, d, n) -> stages.add(st));
+        CodesFolder.Metrics mt = CodesFolder.write(npz.toString(), r.activations(), dir.resolve("codes"), EncoderKind.VECTOR, (st, d, n) -> stages.add(st));
         assertEquals(r.rows(), mt.rows());
         assertEquals(prompts.size(), mt.rowsExcludedAsBos(), "one BOS row per prompt");
         assertEquals(256, mt.dSae());
@@ -157,7 +157,7 @@ class FilesApiTest {
         Exception wrongWidth = assertThrows(Exception.class, () -> {
             Path other = dir.resolve("sae/layer_5/width_32/params.npz");
             new Toys.RandomSae(32, 64, 1, 4, 5).writeGemmaScopeNpz(other);
-            CodesFolder.write(other.toString(), r.activations(), dir.resolve("codes2"), "auto", null);
+            CodesFolder.write(other.toString(), r.activations(), dir.resolve("codes2"), EncoderKind.AUTO, null);
         });
         assertTrue(Failures.isBadInput(wrongWidth) && wrongWidth.getMessage().contains("d_in=32"), wrongWidth.toString());
     }

@@ -22,9 +22,9 @@ class SaeFitApiTest {
         for (Path p : List.of(l12, l5, bare)) new Toys.RandomSae(64, 128, 4, 10, 5).writeGemmaScopeNpz(p);
         try (LensModel m = LensModel.load(model); LensSession s = m.newSession(256, 2);
              LayerActivations x = s.capture(List.of("The capital of France is Paris."), 5);
-             SparseAutoencoder wrong = SparseAutoencoder.load(l12.toString(), "scalar");
-             SparseAutoencoder right = SparseAutoencoder.load(l5.toString(), "scalar");
-             SparseAutoencoder plain = SparseAutoencoder.load(bare.toString(), "scalar")) {
+             SparseAutoencoder wrong = SparseAutoencoder.load(l12.toString(), EncoderKind.SCALAR);
+             SparseAutoencoder right = SparseAutoencoder.load(l5.toString(), EncoderKind.SCALAR);
+             SparseAutoencoder plain = SparseAutoencoder.load(bare.toString(), EncoderKind.SCALAR)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> wrong.encode(x));
             assertTrue(Failures.isBadInput(e));
             assertTrue(e.getMessage().contains("blocks.12.hook_resid_post") && e.getMessage().contains("blocks.5.hook_resid_post"), e.getMessage());

@@ -76,7 +76,7 @@ class AtlasToyTest {
         Path out = tmp.resolve("brute");
         String coarse = toy.saes().get(0);
         Atlas.Summary r = Atlas.run(toy.model(), List.of(coarse), toy.corpus().toString(), out,
-                Atlas.Options.defaults().withEncoder("scalar").withBatching(128, 50).withThreads(2), null);
+                Atlas.Options.defaults().withEncoder(dev.jlens.api.EncoderKind.SCALAR).withBatching(128, 50).withThreads(2), null);
         assertEquals(lines.size(), r.contexts());
         List<JsonNode> feats = features(out);
         // brute force: the same decode batches captured directly, scalar-encoded, dense counts and full sorts

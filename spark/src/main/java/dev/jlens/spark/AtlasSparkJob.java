@@ -17,7 +17,6 @@ import dev.jlens.util.Progress;
 import dev.jlens.sae.EncoderChoice;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
@@ -337,8 +336,8 @@ public final class AtlasSparkJob {
     private static void driverEncoders(Driver d, List<Sae> saes, AtlasSettings s) {
         List<String> l = new ArrayList<>(), why = new ArrayList<>();
         for (Sae sae : saes) {
-            EncoderChoice c = EncoderChoice.of(sae, s.encoder());
-            try (SaeEncoder e = SaeEncoders.create(sae, s.encoder())) {
+            EncoderChoice c = EncoderChoice.of(sae, s.encoder().toString());
+            try (SaeEncoder e = sae.encoder(s.encoder())) {
                 l.add(e.kind());
                 why.add(c.reasonFor(e.kind()));
             }

@@ -1,5 +1,8 @@
 package dev.jlens.study.steering;
 
+import dev.jlens.activations.CaptureSource;
+import dev.jlens.activations.TokenizedPrompts;
+import dev.jlens.api.EncoderKind;
 import dev.jlens.api.SteeringStudy;
 
 import dev.jlens.analysis.PromptSet;
@@ -17,7 +20,6 @@ import dev.jlens.api.SteeringVerdict;
 import dev.jlens.report.ReportModel;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SparseCodes;
 import dev.jlens.study.steering.SteeringVector.Request;
 import dev.jlens.study.steering.SteeringVector.Resolution;
@@ -99,7 +101,7 @@ public final class SteeringExperiment {
         neutral = neutral.subList(0, cfg.prompts());
         dev.jlens.formats.GgufSlice.refuseSlice(cfg.model(), "steering"); // a slice stops after layer L+1: generation would be nonsense
         try (Model model = Model.load(cfg.model()); Sae coarse = Sae.load(cfg.coarseSae()); Sae fine = Sae.load(cfg.fineSae());
-             SaeEncoder coarseEnc = SaeEncoders.create(coarse, "auto"); SaeEncoder fineEnc = SaeEncoders.create(fine, "auto");
+             SaeEncoder coarseEnc = coarse.encoder(EncoderKind.AUTO); SaeEncoder fineEnc = fine.encoder(EncoderKind.AUTO);
              Context ctx = model.newContext(contextParams(cfg))) {
             coarse.validateFor(model.nEmbd());
             fine.validateFor(model.nEmbd());
@@ -108,16 +110,18 @@ public final class SteeringExperiment {
             }
             checkFeature(coarse, "coarse", plan.anchor());
             for (int f : plan.matchedFines().keySet()) checkFeature(fine, "fine", f);
-            List<int[]> prompts = new ArrayList<>();
-            for (PromptSet.Prompt p : neutral) {
-                int[] t = model.vocab().tokenize(p.text());
+            // the one tokenize-and-validate step of every capture; a continuation must fit the context too
+            TokenizedPrompts tokenized = CaptureSource.tokenize(model.vocab(), neutral.stream().map(PromptSet.Prompt::text).toList(), cfg.nCtx());
+            List<int[]> prompts = tokenized.tokens();
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] t = prompts.get(i);
                 if (t.length + cfg.maxTokens() > cfg.nCtx()) {
-                    throw new IllegalArgumentException("prompt \"" + p.text() + "\" (" + t.length + " tokens) + " + cfg.maxTokens() + " new tokens exceed the context of " + cfg.nCtx());
+                    throw new IllegalArgumentException("prompt \"" + neutral.get(i).text() + "\" (" + t.length + " tokens) + " + cfg.maxTokens() + " new tokens exceed the context of " + cfg.nCtx());
                 }
-                prompts.add(t);
             }
-            Scorer scorer = new Scorer(ctx, cfg.layer(), coarseEnc, fineEnc, plan, lexicon);
-            Vectors vectors = new Vectors(cfg, coarse, fine, cfg.mode() == SteeringStudy.Mode.DELTA ? meanResidual(ctx, prompts, cfg.layer()) : null);
+            CaptureSource source = new CaptureSource(ctx, cfg.layer());
+            Scorer scorer = new Scorer(ctx, source, coarseEnc, fineEnc, plan, lexicon);
+            Vectors vectors = new Vectors(cfg, coarse, fine, cfg.mode() == SteeringStudy.Mode.DELTA ? meanResidual(source, tokenized, cfg.layer()) : null);
 
             double[] strengths = cfg.strengths();
             long[] seeds = cfg.seeds();
@@ -152,7 +156,6 @@ public final class SteeringExperiment {
         if (f < 0 || f >= sae.dSae()) throw new IllegalArgumentException(which + " SAE feature " + f + " is out of range [0, " + sae.dSae() + ")");
     }
 
-    /** Mean residual at {@code layer} over the prompts' tokens (BOS rows excluded: BOS carries no prompt content). */
     /**
      * Generation and scoring run with the numerics of the experiment they continue: its results.json's K/V cache type
      * (f32 by default, f16 after {@code --fast-kv}), so the re-encoded residuals are those the features were selected on;
@@ -164,13 +167,19 @@ public final class SteeringExperiment {
                 .withThreads(cfg.threads()).withFastKv(n != null && "f16".equals(n.kvCacheType()));
     }
 
-    static float[] meanResidual(Context ctx, List<int[]> prompts, int layer) {
-        int d = ctx.model().nEmbd();
-        double[] acc = new double[d];
+    /**
+     * Mean residual at {@code layer} over the prompts' tokens, captured through {@code source} (BOS rows excluded, by
+     * position as {@link TokenizedPrompts#isBosRow} decides: BOS carries no prompt content).
+     */
+    static float[] meanResidual(CaptureSource source, TokenizedPrompts prompts, int layer) {
+        double[] acc;
+        int d;
         long n = 0;
-        try (Activations a = ctx.capture(prompts, Context.CaptureSpec.layer(layer))) {
+        try (Activations a = source.captureAll(prompts.tokens())) {
+            d = a.nEmbd();
+            acc = new double[d];
             for (int r = 0; r < a.rows(); r++) {
-                if (ctx.model().vocab().isBos(a.tokenOf(r))) continue;
+                if (prompts.isBosRow(a.promptOf(r), a.positionOf(r))) continue;
                 float[] row = a.row(layer, r);
                 for (int k = 0; k < d; k++) acc[k] += row[k];
                 n++;
@@ -252,17 +261,17 @@ public final class SteeringExperiment {
         return out;
     }
 
-    /** Scores a continuation on the unsteered context. */
+    /** Scores a continuation on the unsteered context; its residuals come through the one capture path, {@code source}. */
     static final class Scorer {
         private final Context ctx;
-        private final int layer;
+        private final CaptureSource source;
         private final SaeEncoder coarse, fine;
         private final SteeringPlan plan;
         private final Lexicon lexicon;
 
-        Scorer(Context ctx, int layer, SaeEncoder coarse, SaeEncoder fine, SteeringPlan plan, Lexicon lexicon) {
+        Scorer(Context ctx, CaptureSource source, SaeEncoder coarse, SaeEncoder fine, SteeringPlan plan, Lexicon lexicon) {
             this.ctx = ctx;
-            this.layer = layer;
+            this.source = source;
             this.coarse = coarse;
             this.fine = fine;
             this.plan = plan;
@@ -283,8 +292,9 @@ public final class SteeringExperiment {
             System.arraycopy(gen, 0, seq, prompt.length, gen.length);
             int d = ctx.model().nEmbd();
             float[] x = new float[gen.length * d];
-            try (Activations a = ctx.capture(List.of(seq), Context.CaptureSpec.layer(layer))) {
-                MemorySegment m = a.layer(layer);
+            List<int[]> one = List.of(seq);
+            try (Activations a = source.capture(one, new CaptureSource.Batch(0, 1))) {
+                MemorySegment m = a.data();
                 MemorySegment.copy(m, JAVA_FLOAT, (long) prompt.length * d * 4, x, 0, gen.length * d);
             }
             SparseCodes cc = coarse.encode(x, gen.length);

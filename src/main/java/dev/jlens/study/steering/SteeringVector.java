@@ -1,8 +1,8 @@
 package dev.jlens.study.steering;
 
+import dev.jlens.api.EncoderKind;
 import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
-import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SparseCodes;
 
 import java.util.ArrayList;
@@ -178,7 +178,7 @@ public record SteeringVector(String label, float[] values, List<Term> terms) {
             int k = c.sae().ordinal();
             if (codes[k] == null) {
                 // the scalar encoder is the reference implementation: the edit is computed once, exactness beats speed
-                try (SaeEncoder enc = SaeEncoders.create(sae, "scalar")) {
+                try (SaeEncoder enc = sae.encoder(EncoderKind.SCALAR)) {
                     codes[k] = enc.encode(reference, 1);
                 }
             }

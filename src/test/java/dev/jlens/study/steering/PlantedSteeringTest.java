@@ -56,8 +56,9 @@ class PlantedSteeringTest {
     }
 
     static SteeringConfig config(SteeringPlan p, int layer, Path out) {
-        return new SteeringConfig(files.model(), files.coarseId(), files.fineId(), layer, p, dev.jlens.api.SteeringStudy.Mode.ADD, 3, new long[] {11},
-                new double[] {0, 4, 8, 16}, 6, 0.8f, 40, 0.95f, 200, 1234, 0.25, 1, out, 128, 2, null);
+        return new SteeringConfig(files.model(), files.coarseId(), files.fineId(), layer, p, out, null,
+                new dev.jlens.api.SteeringStudy.Settings(3, new long[] {11}, new double[] {0, 4, 8, 16}, 6, 0.8f, 40, 0.95f,
+                        dev.jlens.api.SteeringStudy.Mode.ADD, null, 200, 0.25, 1, 1234, 128, 2));
     }
 
     /**
