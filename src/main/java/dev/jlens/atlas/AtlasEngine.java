@@ -214,7 +214,7 @@ public final class AtlasEngine {
                                     List<String> encoderReasons) throws IOException {
         List<Path> folders = job.folders();
         try (GgufFile gguf = GgufFile.open(job.model())) {
-            LogitLens lens = new LogitLens(gguf, KernelProvider.best());
+            LogitLens lens = new LogitLens(gguf, KernelProvider.best(), job.settings().threads());
             for (int i = 0; i < saes.size(); i++) {
                 Sae sae = saes.get(i);
                 int[] fired = totals.get(i).firedFeatures();

@@ -385,7 +385,7 @@ public final class GgmlJumpRelu implements AutoCloseable {
      * and only the registry reaches the variant ggml chose. The thread count goes through the registry's
      * {@code ggml_backend_set_n_threads} procedure for the same reason.
      */
-    private static MemorySegment cpuBackend(int threads) {
+    static MemorySegment cpuBackend(int threads) {
         MemorySegment dev = LlamaH.ggml_backend_dev_by_type(LlamaH.GGML_BACKEND_DEVICE_TYPE_CPU());
         if (dev.equals(MemorySegment.NULL)) throw new LlamaException("ggml_backend_dev_by_type", 0, "no CPU device registered");
         MemorySegment be = LlamaH.ggml_backend_dev_init(dev, MemorySegment.NULL);
