@@ -3,6 +3,14 @@ package dev.jlens.analysis;
 /**
  * Target-vs-control statistics of one SAE feature. See {@link ContrastStats} for the definitions.
  *
+ * <p>An internal computation type that users never see: {@link ContrastStats} computes one for every feature of an SAE
+ * (262,144 for the largest Gemma Scope width) so that the study can rank them, and only the features a run reports
+ * become the result model's {@code api.FeatureStats}, which copies these eleven numbers unchanged (same names, same
+ * definitions) and adds what needs the prompts and the SAE's metadata: top prompts with their tokens, facet means, the
+ * likely facet, the Neuronpedia link. Folding the two would either compute those extras for every feature or leave
+ * them null in the type users read, so the statistics stay here, defined once, and are copied in one place
+ * ({@code study.ConceptExperiment}) into the type that results.json, the CSVs, the report and the API share.
+ *
  * @param feature SAE feature index
  * @param meanTarget mean activation over target prompts (zeros included)
  * @param meanControl mean activation over control prompts (zeros included)

@@ -21,7 +21,11 @@ import java.util.Objects;
  *
  * <p>For single steered generations use {@link LensSession#steer} and {@link LensSession#generate}: this class runs
  * the whole comparison. Threads: {@link #run} loads and closes its own model, SAEs and context and may run on any
- * thread; two runs writing the same folder at the same time are not supported.
+ * thread. A run holds its output folder's lock from start to end (a second run into the same folder, from this or
+ * another process, is refused with an IllegalArgumentException naming the folder) and moves its outputs in with
+ * {@code steering.json} last, so a folder holding steering.json holds the whole output of one run. steering.json
+ * lists the unsteered baseline once (condition {@code none}, strength 0), then every condition at every strength
+ * above 0.
  */
 public final class SteeringStudy {
     private SteeringStudy() {}

@@ -40,8 +40,11 @@ public final class ReportWriter {
         }
     }
 
-    /** Writes report.html and the PNGs into {@code dir}; links (the atlas) are relative to {@code runDir}, where they will live. */
-    static void writeFiles(Path dir, Path runDir, ExperimentResult r, ReportModel.Steering steering) throws IOException {
+    /**
+     * Writes report.html and the PNGs into {@code dir}; links (the atlas) are relative to {@code runDir}, where they will
+     * live. Public for the steering study, which stages the report with its own outputs and commits them together.
+     */
+    public static void writeFiles(Path dir, Path runDir, ExperimentResult r, ReportModel.Steering steering) throws IOException {
         ReportModel m = model(r, steering, info -> atlasHref(runDir, r.config(), info));
         HtmlReport.write(dir, m);
         if (pngFiguresAvailable()) PngFigures.write(dir, m);

@@ -15,6 +15,7 @@ import dev.jlens.llama.Model;
 import dev.jlens.llama.Steering;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
+import dev.jlens.util.RunFolder;
 import dev.jlens.study.ReportWriter;
 import dev.jlens.api.SteeringVerdict;
 import dev.jlens.report.ReportModel;
@@ -42,6 +43,10 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * every continuation with the UNSTEERED model (re-encoded SAE activations, lexicon rates, teacher-forced
  * perplexity, repetition), aggregates with seeded bootstrap intervals and writes steering.json,
  * generations.csv and the report's steering section.
+ *
+ * <p>The run holds its output folder's {@link RunFolder} lock from the start (a second run into the folder fails
+ * before any work, exit 2 naming it) and writes its outputs into a staging folder that is moved in with
+ * steering.json last, so a folder holding steering.json holds the complete set of one run.
  */
 public final class SteeringExperiment {
     private static final System.Logger LOG = System.getLogger(SteeringExperiment.class.getName());
@@ -83,11 +88,24 @@ public final class SteeringExperiment {
                           double[] strengths, int maxTokens, float temperature, int topK, float topP, int bootstrapResamples, long seed,
                           double fluencyTolerance, String typicalActivation, int repetitionN) {}
 
+    /**
+     * What steering.json holds.
+     *
+     * @param cells the unsteered baseline once (condition {@value #NONE}, strength 0: strength 0 of every condition),
+     *              then each condition at each strength above 0, in {@link #CONDITIONS} order ({@link #find} maps a
+     *              condition at strength 0 to the baseline)
+     */
     public record Result(Summary config, SteeringPlan plan, List<VectorInfo> vectors, List<Cell> cells, SteeringVerdict verdict) {}
 
     public record Outcome(Result result, List<GenerationRecord> generations, Path outDir) {}
 
     public static Outcome run(SteeringConfig cfg, Progress progress) throws IOException {
+        try (RunFolder lock = RunFolder.lock(cfg.outDir())) { // a second run into this folder fails before any work
+            return runLocked(cfg, progress);
+        }
+    }
+
+    private static Outcome runLocked(SteeringConfig cfg, Progress progress) throws IOException {
         Lexicon lexicon = Lexicon.builtin();
         SteeringPlan plan = cfg.plan();
         if (!lexicon.facets().containsKey(plan.targetFacet())) {
@@ -319,8 +337,10 @@ public final class SteeringExperiment {
         int c = 1;
         for (String cond : CONDITIONS) {
             for (double s : cfg.strengths()) {
-                List<GenerationRecord> gs = s == 0 ? none : gens.stream().filter(g -> g.condition().equals(cond) && g.strength() == s).toList();
-                cells.add(cell(cfg, cond, s, gs, plan, lexicon, c++));
+                int index = c++; // each cell's bootstrap seed, counted over every strength as before the baseline was stored once
+                if (s == 0) continue; // the baseline: stored once, above
+                List<GenerationRecord> gs = gens.stream().filter(g -> g.condition().equals(cond) && g.strength() == s).toList();
+                cells.add(cell(cfg, cond, s, gs, plan, lexicon, index));
             }
         }
         return cells;
@@ -343,8 +363,10 @@ public final class SteeringExperiment {
                 fineMeans, facetMeans);
     }
 
+    /** The cell of a condition at a strength; at strength 0 every condition's cell is the unsteered baseline's. */
     static Cell find(List<Cell> cells, String cond, double s) {
-        for (Cell c : cells) if (c.condition().equals(cond) && c.strength() == s) return c;
+        String condition = s == 0 ? NONE : cond;
+        for (Cell c : cells) if (c.condition().equals(condition) && c.strength() == s) return c;
         throw new IllegalStateException("no cell " + cond + " x" + s);
     }
 
@@ -394,9 +416,26 @@ public final class SteeringExperiment {
                 c.plan().typical().source(), REPETITION_N);
     }
 
+    /**
+     * Writes steering.json, generations.csv and (with results) the report into a staging folder of the locked run folder
+     * and moves them in with steering.json last: a run killed on the way leaves no steering.json of its own (a previous
+     * run's is deleted before anything moves), and the next run removes the staging folder.
+     */
     private static void write(SteeringConfig cfg, Result result, List<GenerationRecord> gens, SteeringPlan plan, Lexicon lexicon) throws IOException {
-        java.nio.file.Files.createDirectories(cfg.outDir());
-        Json.write(cfg.outDir().resolve("steering.json"), result);
+        try (RunFolder folder = RunFolder.lock(cfg.outDir())) {
+            Path staging = folder.stage();
+            try {
+                writeFiles(staging, folder.dir(), cfg, result, gens, plan, lexicon);
+                folder.commit(staging, "steering.json");
+            } finally {
+                RunFolder.discard(staging);
+            }
+        }
+    }
+
+    private static void writeFiles(Path dir, Path runDir, SteeringConfig cfg, Result result, List<GenerationRecord> gens, SteeringPlan plan,
+                                   Lexicon lexicon) throws IOException {
+        Json.write(dir.resolve("steering.json"), result);
         List<Object> header = new ArrayList<>(List.of("condition", "strength", "seed", "prompt_index", "prompt", "text", "tokens", "stop",
                 "concept", "france_rate", "target_fine", "target_facet_rate", "perplexity", "repetition"));
         for (int f : plan.matchedFines().keySet()) header.add("fine_" + f + "_" + plan.matchedFines().get(f));
@@ -410,12 +449,12 @@ public final class SteeringExperiment {
             row.addAll(s.facetRate().values());
             csv.append(Csv.row(row.toArray()));
         }
-        AtomicFiles.writeString(cfg.outDir().resolve("generations.csv"), csv.toString());
+        AtomicFiles.writeString(dir.resolve("generations.csv"), csv.toString());
         if (cfg.results() == null) {
             LOG.log(System.Logger.Level.INFO, "no results.json given: steering.json and generations.csv written, report skipped");
             return;
         }
-        ReportWriter.write(cfg.outDir(), cfg.results(), reportSection(cfg, result, gens));
+        ReportWriter.writeFiles(dir, runDir, cfg.results(), reportSection(cfg, result, gens));
     }
 
     /** Curves of the concept score and of the facet-targeting score per condition, and example generations. */
