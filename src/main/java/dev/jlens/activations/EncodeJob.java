@@ -4,6 +4,7 @@ import dev.jlens.api.EncoderKind;
 
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
+import dev.jlens.util.RunFolder;
 
 import dev.jlens.formats.FormatException;
 import dev.jlens.formats.Npy;
@@ -93,7 +94,8 @@ public final class EncodeJob {
         String from = stated.hookKnown() ? "sae" : hookLayer >= 0 ? "--hook-layer" : cap.layer() >= 0 ? "capture.json" : "unknown";
         ModelIdentity model = cap.model() != null && Files.isRegularFile(cap.model()) ? ModelIdentity.read(cap.model()) : null;
         SaeFit.ModelCheck check = SaeFit.checkModel(cfg, saeId, model);
-        try (Sae sae = Sae.load(saeId, hint); Arena arena = Arena.ofConfined()) {
+        // the folder's lock before any work: a second run into it is exit 2 naming it (RunFolder)
+        try (RunFolder folder = RunFolder.lock(outDir); Sae sae = Sae.load(saeId, hint); Arena arena = Arena.ofConfined()) {
             Tensor x = Npy.read(activations, arena);
             if (x.rank() != 2) throw new FormatException(activations, "shape", "expected [tokens, d_in], got rank " + x.rank());
             if (x.dtype() != dev.jlens.formats.DType.F32) throw new FormatException(activations, "descr", "expected float32 activations, got " + x.dtype());
@@ -111,15 +113,23 @@ public final class EncodeJob {
                 }
                 SparseCodes codes = parts.isEmpty() ? SparseCodes.empty(sae.dSae()) : SparseCodes.merge(parts);
                 SaeMetrics.Report rep = new SaeMetrics(sae).evaluate(x.data(), codes, bos);
-                Files.createDirectories(outDir);
-                writeCodes(outDir.resolve("codes.npz"), codes);
-                var norms = sae.decoderRowNorms();
-                long nBos = 0;
-                for (boolean b : bos) if (b) nBos++;
-                Metrics m = new Metrics(saeId, enc.kind(), rows, nBos, sae.dSae(), rep.summary().meanL0(), rep.summary().mse(),
-                        rep.summary().fvu(), rep.summary().meanCosine(), norms.min(), norms.max(), sae.cfg().architecture(),
-                        sae.cfg().hookName(), from, cap.hookName(), sae.cfg().modelName(), model, check.match().name());
-                Json.write(outDir.resolve("metrics.json"), m);
+                // codes.npz and metrics.json are staged and move in together, metrics.json last: complete or absent
+                Path staging = folder.stage();
+                Metrics m;
+                try {
+                    writeCodes(staging.resolve("codes.npz"), codes);
+                    var norms = sae.decoderRowNorms();
+                    long nBos = 0;
+                    for (boolean b : bos) if (b) nBos++;
+                    m = new Metrics(saeId, enc.kind(), rows, nBos, sae.dSae(), rep.summary().meanL0(), rep.summary().mse(),
+                            rep.summary().fvu(), rep.summary().meanCosine(), norms.min(), norms.max(), sae.cfg().architecture(),
+                            sae.cfg().hookName(), from, cap.hookName(), sae.cfg().modelName(), model, check.match().name());
+                    Json.write(staging.resolve("metrics.json"), m);
+                    folder.commit(staging, "metrics.json");
+                } catch (IOException | RuntimeException e) {
+                    RunFolder.discard(staging);
+                    throw e;
+                }
                 return m;
             }
         }

@@ -9,6 +9,7 @@ import dev.jlens.llama.NativeLibrary;
 import dev.jlens.util.FileHashes;
 import dev.jlens.util.Json;
 import dev.jlens.util.Progress;
+import dev.jlens.util.RunFolder;
 import dev.jlens.sae.Sae;
 
 import java.io.ByteArrayInputStream;
@@ -72,8 +73,16 @@ public final class AtlasEngine {
      * validated (model, SAEs, the whole corpus) before the first forward pass.
      */
     public static Result run(Job job, CorpusFactory corpusFor, Progress progress) throws IOException {
-        AtlasSettings s = job.settings();
         if (Files.exists(job.out()) && !Files.isDirectory(job.out())) throw new IllegalArgumentException("--out " + job.out() + " exists and is not a directory");
+        // the whole run holds the folder's lock: a second run into it is exit 2 naming it (RunFolder); the checkpoints in
+        // .atlas-work stay resumable (the lock's cleanup removes only staging folders and .*.tmp files)
+        try (RunFolder lock = RunFolder.lock(job.out())) {
+            return runLocked(job, corpusFor, progress);
+        }
+    }
+
+    private static Result runLocked(Job job, CorpusFactory corpusFor, Progress progress) throws IOException {
+        AtlasSettings s = job.settings();
         try (Model model = Model.load(job.model())) {
             if (s.layer() >= model.nLayer()) throw new IllegalArgumentException("--layer " + s.layer() + ": the model has layers 0.." + (model.nLayer() - 1));
             if (model.vocab().bos() < 0) throw new IllegalArgumentException(job.model() + ": the model has no BOS token; atlas contexts start with BOS");
@@ -242,10 +251,19 @@ public final class AtlasEngine {
                 meta.put("encoder_reason", encoderReasons.get(i));
                 meta.put("ggml_commit", identity.get("ggml_commit"));
                 meta.put("logit_lens", new LinkedHashMap<>(Map.of("convention", LogitLens.CONVENTION)));
-                Files.createDirectories(folders.get(i));
-                AtlasWriter.write(new AtlasWriter.Input(folders.get(i), meta, totals.get(i), i, windows, logits,
-                        model.vocab()::piece, job.settings()));
-                AtlasBrowser.write(folders.get(i));
+                // the final outputs are staged and move in together, atlas.json last: a folder with atlas.json is complete
+                try (RunFolder folder = RunFolder.lock(folders.get(i))) {
+                    Path staging = folder.stage();
+                    try {
+                        AtlasWriter.write(new AtlasWriter.Input(staging, meta, totals.get(i), i, windows, logits,
+                                model.vocab()::piece, job.settings()));
+                        AtlasBrowser.write(staging);
+                        folder.commit(staging, "atlas.json");
+                    } catch (IOException | RuntimeException e) {
+                        RunFolder.discard(staging);
+                        throw e;
+                    }
+                }
             }
         }
         return folders;

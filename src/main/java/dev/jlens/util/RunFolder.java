@@ -30,7 +30,8 @@ import java.util.UUID;
  * else was written to is removed with it, so a run that failed before writing leaves nothing.
  *
  * <p>Outputs are written into a {@link #stage() staging folder} inside the run folder and moved in by
- * {@link #commit}: the marker file (results.json for a study) is removed first and moved in last, so a folder holding
+ * {@link #commit} (files, and folders of files, which replace a folder of the same name): the marker file (results.json
+ * for a study) is removed first and moved in last, so a folder holding
  * the marker holds the complete set of one run, while other files in the folder (run.log, a capture cache, a
  * steering sub-folder) stay where they are.
  */
@@ -228,7 +229,17 @@ public final class RunFolder implements AutoCloseable {
                 markerFile = p;
                 continue;
             }
-            move(p, dir.resolve(p.getFileName().toString()));
+            Path to = dir.resolve(p.getFileName().toString());
+            if (Files.isDirectory(to, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // a folder of outputs (the atlas browser's atlas-data/): a rename cannot replace a non-empty folder, so the
+                // old one moves aside under a staging name (a kill here leaves it for the next run's cleanup) and goes
+                Path old = dir.resolve(STAGING_PREFIX + "old-" + UUID.randomUUID());
+                move(to, old);
+                move(p, to);
+                deleteTree(old);
+            } else {
+                move(p, to);
+            }
         }
         fsync(dir);
         if (markerFile != null) {
