@@ -1,5 +1,6 @@
 package dev.jlens.spark;
 
+import dev.jlens.api.EncoderKind;
 import dev.jlens.atlas.AtlasSettings;
 
 import java.io.Serializable;
@@ -12,6 +13,7 @@ import java.util.List;
  *
  * @param model   absolute path of the GGUF file, readable at that path on every executor
  * @param saes    the SAEs as the driver loaded them (paths made absolute, registry ids as given)
+ * @param encoder the encoder's spelling ({@code EncoderKind.toString()}), parsed back by {@link #settings()}
  * @param content SHA-256 of the model and SAE contents the driver hashed for the run key: an executor JVM that
  *                outlives a run reopens files that changed since
  */
@@ -27,7 +29,7 @@ record TaskSpec(String model, List<String> saes, String content, int layer, int 
     static TaskSpec of(String model, List<String> saes, String content, AtlasSettings s) {
         return new TaskSpec(model, saes, content, s.layer(), s.contextLength(), s.batchTokens(), s.contextsPerShard(), s.topK(),
                 s.quantileIntervals(), s.quantileExamples(), s.sampleSize(), s.windowBefore(), s.windowAfter(), s.logitTokens(),
-                s.threads(), s.encoder());
+                s.threads(), s.encoder().toString());
     }
 
     AtlasSettings settings() {
@@ -37,6 +39,7 @@ record TaskSpec(String model, List<String> saes, String content, int layer, int 
 
     private static AtlasSettings settings(int layer, int contextLength, int batchTokens, int perShard, int topK, int qi, int qe,
                                           int sample, int before, int after, int logits, int threads, String encoder) {
-        return new AtlasSettings(layer, contextLength, batchTokens, perShard, topK, qi, qe, sample, before, after, logits, threads, encoder);
+        return new AtlasSettings(layer, contextLength, batchTokens, perShard, topK, qi, qe, sample, before, after, logits, threads,
+                EncoderKind.parse(encoder));
     }
 }
