@@ -38,8 +38,8 @@ public final class CaptureFolders implements ActivationSource {
             throws IOException {
         Folder t = readFolder(targetDir, 0);
         Folder c = readFolder(controlDir, t.prompts.size());
-        if (t.bos != c.bos) throw new FormatException(controlDir.resolve("capture.json"), "bosTokenId", c.bos + " differs from the target's " + t.bos);
-        if (t.nEmbd != c.nEmbd) throw new FormatException(controlDir.resolve("capture.json"), "nEmbd", c.nEmbd + " differs from the target's " + t.nEmbd);
+        if (t.bos != c.bos) throw new FormatException(controlDir.resolve("capture.json"), "bos_token_id", c.bos + " differs from the target's " + t.bos);
+        if (t.nEmbd != c.nEmbd) throw new FormatException(controlDir.resolve("capture.json"), "n_embd", c.nEmbd + " differs from the target's " + t.nEmbd);
         Numerics numerics = numerics(targetDir.resolve("capture.json"), t.info);
         Numerics controlNumerics = numerics(controlDir.resolve("capture.json"), c.info);
         if (!java.util.Objects.equals(numerics, controlNumerics)) {
@@ -53,7 +53,7 @@ public final class CaptureFolders implements ActivationSource {
         CaptureFolders src = new CaptureFolders(List.of(targetDir, controlDir), List.of(t.meta, c.meta), cacheDir.resolve("captures-" + key));
         Files.createDirectories(src.workDir);
         return new Captured(src, prompts, t.prompts.size(), targetDir.toString(), controlDir.toString(), t.bos,
-                t.info.path("model").asText(""), t.info.path("modelSha256").asText(""), t.info.path("architecture").asText(""), t.info.path("llamaCppCommit").asText(""), 0,
+                t.info.path("model").asText(""), t.info.path("model_sha256").asText(""), t.info.path("architecture").asText(""), t.info.path("llama_cpp_commit").asText(""), 0,
                 numerics);
     }
 
@@ -62,7 +62,7 @@ public final class CaptureFolders implements ActivationSource {
         var n = node.path("numerics");
         if (n.isMissingNode() || n.isNull()) return null;
         try {
-            return Json.MAPPER.treeToValue(n, Numerics.class);
+            return Json.FILES.treeToValue(n, Numerics.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
             throw new FormatException(info, "numerics", n + ": " + e.getMessage());
         }
@@ -91,10 +91,10 @@ public final class CaptureFolders implements ActivationSource {
     private static Folder readFolder(Path dir, int promptOffset) throws IOException {
         Path info = dir.resolve("capture.json"), csv = dir.resolve("tokens.csv"), npy = dir.resolve("activations.npy");
         for (Path p : List.of(info, csv, npy)) if (!Files.isRegularFile(p)) throw new FormatException(p, "file", "missing: is " + dir + " a `jlens capture` folder?");
-        var node = Json.MAPPER.readTree(info.toFile());
+        var node = Json.readFileTree(info, Json.CAPTURE_FORMAT); // an older camelCase capture.json: refused naming "format"
         int bos = CaptureJob.CaptureInfo.bosRowsToken(node);
-        int nEmbd = node.path("nEmbd").asInt(-1);
-        if (nEmbd < 1) throw new FormatException(info, "nEmbd", node.path("nEmbd").toString());
+        int nEmbd = node.path("n_embd").asInt(-1);
+        if (nEmbd < 1) throw new FormatException(info, "n_embd", node.path("n_embd").toString());
         List<List<Integer>> tokens = new ArrayList<>();
         List<StringBuilder> texts = new ArrayList<>();
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);

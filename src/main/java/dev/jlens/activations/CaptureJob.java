@@ -31,22 +31,22 @@ public final class CaptureJob {
     public record Result(Path activations, Path tokens, long rows, int nEmbd, int layer, double seconds) {}
 
     /**
-     * {@code capture.json}: what the activations are, so later steps need not guess (e.g. which rows are BOS), and the
+     * {@code capture.json} (keys in snake_case, after {@code "format": "jlens-capture/2"}): what the activations are, so later steps need not guess (e.g. which rows are BOS), and the
      * numerics they were computed with (K/V cache type, flash attention, the model file's weight types).
      *
      * @param model        the model file's absolute path (normalized), so the folder says which file from anywhere
      * @param modelSha256  the SHA-256 of the model file's bytes
      * @param bosTokenId   the vocabulary's BOS id
      * @param bosPrepended whether the model prepends BOS: then row 0 of every prompt is BOS (and only that row; a
-     *                     folder written before this field existed reads as true)
+     *                     capture.json without the key reads as true)
      */
     public record CaptureInfo(String model, String modelSha256, String architecture, int layer, String hookName, int nEmbd, long rows,
                               int prompts, int bosTokenId, boolean bosPrepended, String llamaCppCommit, Numerics numerics) {
 
         /** The BOS id that marks BOS rows (position 0) in a folder with this capture.json: -1 when none was prepended. */
         public static int bosRowsToken(com.fasterxml.jackson.databind.JsonNode captureJson) {
-            int bos = captureJson.path("bosTokenId").asInt(-1);
-            return captureJson.path("bosPrepended").asBoolean(true) ? bos : -1;
+            int bos = captureJson.path("bos_token_id").asInt(-1);
+            return captureJson.path("bos_prepended").asBoolean(true) ? bos : -1;
         }
     }
 
@@ -99,7 +99,7 @@ public final class CaptureJob {
             });
             AtomicFiles.writeStream(csv, os -> os.write(csvText.toString().getBytes(StandardCharsets.UTF_8)));
             Path modelFile = model.path().toAbsolutePath().normalize();
-            Json.write(outDir.resolve("capture.json"), new CaptureInfo(modelFile.toString(), FileHashes.sha256(modelFile), model.architecture(),
+            Json.writeFile(outDir.resolve("capture.json"), Json.CAPTURE_FORMAT, new CaptureInfo(modelFile.toString(), FileHashes.sha256(modelFile), model.architecture(),
                     layer, "blocks." + layer + ".hook_resid_post", nEmbd, total, tokens.size(), vocab.bos(), tokens.bosTokenId() >= 0,
                     dev.jlens.llama.NativeLibrary.load().ggmlCommit(), Numerics.of(ctxParams, model.path())));
         } catch (UncheckedIOException e) {

@@ -8,7 +8,6 @@ import dev.jlens.util.RunFolder;
 
 import dev.jlens.formats.FormatException;
 import dev.jlens.formats.Npy;
-import dev.jlens.formats.NpzWriter;
 import dev.jlens.formats.Tensor;
 import dev.jlens.sae.ModelIdentity;
 import dev.jlens.sae.Sae;
@@ -24,9 +23,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * `jlens encode`: SAE-encodes a captured activations.npy into sparse codes and reconstruction metrics.
@@ -47,7 +44,8 @@ public final class EncodeJob {
     private EncodeJob() {}
 
     /**
-     * metrics.json. The last fields (after decoderRowNormMax) say what was encoded with what.
+     * metrics.json (keys in snake_case, after {@code "format": "jlens-metrics/2"}). The last fields (after
+     * decoder_row_norm_max) say what was encoded with what.
      *
      * @param saeHookName       the SAE's hook ({@code blocks.12.hook_resid_post}); null when unknown
      * @param saeHookLayerFrom  where its layer came from: {@code sae} (its path, config or registry entry),
@@ -67,7 +65,7 @@ public final class EncodeJob {
         static CaptureSide read(Path dir) throws IOException {
             Path info = dir.resolve("capture.json");
             if (!Files.isRegularFile(info)) return new CaptureSide(-1, null, null);
-            var j = Json.MAPPER.readTree(info.toFile());
+            var j = Json.readFileTree(info, Json.CAPTURE_FORMAT);
             if (j == null || !j.path("layer").canConvertToInt() || j.path("layer").asInt() < 0)
                 throw new FormatException(info, "layer", "missing or not a layer number: " + (j == null ? null : j.get("layer")));
             int layer = j.get("layer").asInt();
@@ -124,7 +122,7 @@ public final class EncodeJob {
                     m = new Metrics(saeId, enc.kind(), rows, nBos, sae.dSae(), rep.summary().meanL0(), rep.summary().mse(),
                             rep.summary().fvu(), rep.summary().meanCosine(), norms.min(), norms.max(), sae.cfg().architecture(),
                             sae.cfg().hookName(), from, cap.hookName(), sae.cfg().modelName(), model, check.match().name());
-                    Json.write(staging.resolve("metrics.json"), m);
+                    Json.writeFile(staging.resolve("metrics.json"), Json.METRICS_FORMAT, m);
                     folder.commit(staging, "metrics.json");
                 } catch (IOException | RuntimeException e) {
                     RunFolder.discard(staging);
@@ -158,13 +156,7 @@ public final class EncodeJob {
             at += i.length;
             indptr[t + 1] = at;
         }
-        Map<String, NpzWriter.Member> m = new LinkedHashMap<>();
-        m.put("indices", NpzWriter.Member.ints(idx));
-        m.put("indptr", NpzWriter.Member.ints(indptr));
-        m.put("format", NpzWriter.Member.byteString("csr"));
-        m.put("shape", NpzWriter.Member.longs(new long[] {n, codes.dSae()}));
-        m.put("data", NpzWriter.Member.floats(val));
-        NpzWriter.writeMembers(file, m);
+        new dev.jlens.formats.CsrNpz(n, codes.dSae(), indptr, idx, val).write(file);
     }
 
     /**
@@ -176,7 +168,7 @@ public final class EncodeJob {
         Path info = dir.resolve("capture.json");
         Path tokens = dir.resolve("tokens.csv");
         if (!Files.isRegularFile(info) || !Files.isRegularFile(tokens)) return bos;
-        int bosId = CaptureJob.CaptureInfo.bosRowsToken(Json.MAPPER.readTree(info.toFile()));
+        int bosId = CaptureJob.CaptureInfo.bosRowsToken(Json.readFileTree(info, Json.CAPTURE_FORMAT));
         if (bosId < 0) return bos;
         try (var lines = Files.lines(tokens)) {
             var it = lines.iterator();

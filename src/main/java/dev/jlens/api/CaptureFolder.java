@@ -26,9 +26,10 @@ import java.util.Objects;
  * name, BOS token id, llama.cpp commit, and the numerics: K/V cache type, flash attention, the file's weight types). Memory stays bounded by one batch; the files appear atomically at the end.
  * In tokens.csv a token's text has its control characters escaped ({@code \\}, {@code \n}, {@code \r}, {@code \t}, and
  * {@code \}{@code u00XX} for the others, e.g. NUL), so every row is one line and no raw control byte is written.
- * capture.json names the model file by its absolute path and its SHA-256 ({@code modelSha256}), and says whether the
- * model prepended BOS ({@code bosPrepended}: then row 0 of each prompt, and only that row, is BOS). {@link #read} reads
- * a folder back.
+ * capture.json (snake_case keys after {@code "format": "jlens-capture/2"}; docs/outputs.md) names the model file by its
+ * absolute path and its SHA-256 ({@code model_sha256}), and says whether the model prepended BOS ({@code bos_prepended}:
+ * then row 0 of each prompt, and only that row, is BOS). {@link #read} reads a folder back; a capture.json of an older
+ * jlens (camelCase keys, no format field) is refused naming the file and "format".
  *
  * <p>Threads: {@link #write} loads its own model and context and may run on any thread; two writes to the same
  * folder at the same time are not supported.

@@ -10,7 +10,9 @@ import java.nio.file.Path;
  * {@code codes.npz} (scipy's own CSR layout, read by {@code scipy.sparse.load_npz}: {@code data} float32 {@code [nnz]},
  * {@code indices} int32 {@code [nnz]}, {@code indptr} int32 {@code [rows+1]}, {@code shape} int64 {@code [2]} =
  * {@code (rows, d_sae)}, {@code format} {@code b'csr'}) and
- * {@code metrics.json} ({@link Metrics}). BOS rows are encoded but excluded from the metrics; they are known from
+ * {@code metrics.json} ({@link Metrics}'s fields and what the SAE and the capture are, in snake_case after
+ * {@code "format": "jlens-metrics/2"}: {@code rows_excluded_as_bos}, {@code d_sae}, {@code mean_l0}...; docs/outputs.md).
+ * BOS rows are encoded but excluded from the metrics; they are known from
  * {@code capture.json} and {@code tokens.csv} next to the activations.
  *
  * <p>Threads: {@link #write} loads its own SAE and encoder and may run on any thread.

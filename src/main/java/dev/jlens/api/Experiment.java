@@ -24,8 +24,10 @@ import java.util.Objects;
  * Benjamini-Hochberg q, effect size, permutation p as a check), the cross-resolution map between the top coarse
  * features (anchors) and the top fine features (activation correlation + decoder cosine), the GO/NO-GO verdict, and
  * the outputs in one folder:
- * {@code results.json}, {@code features_coarse.csv}, {@code features_fine.csv}, {@code pairs.csv},
- * {@code report.html}, {@code heatmap.png}, {@code scatter.png}.
+ * {@code results.json}, {@code features_coarse.csv}, {@code features_fine.csv} (every active feature, its rankings as
+ * columns), {@code prompts.csv} and {@code prompt_features_coarse.npz} / {@code prompt_features_fine.npz} (the prompt x
+ * feature matrices, scipy CSR), {@code pairs.csv}, {@code facet_split.csv}, {@code report.html}, {@code heatmap.png},
+ * {@code scatter.png}; docs/outputs.md describes each.
  *
  * <p>Activations and per-prompt aggregates are cached by content hash under {@link Settings#cacheDir()}: a run
  * interrupted at any point resumes, and a repeated run re-computes nothing and writes byte-identical outputs. Memory
@@ -206,9 +208,13 @@ public final class Experiment {
 
         Results(ExperimentResult r) { this.r = Objects.requireNonNull(r, "r"); }
 
-        /** Reads a {@code results.json} written by {@link #run} or {@link #crossmap}. */
+        /**
+         * Reads a {@code results.json} written by {@link #run} or {@link #crossmap} (snake_case keys,
+         * {@code "format": "jlens-results/2"}; docs/schema/results.schema.json). A file of an older jlens (camelCase, no
+         * format field) throws an exception for which {@link Failures#isBadInput} is true, naming the file and "format".
+         */
         public static Results read(Path resultsJson) throws IOException {
-            return new Results(Json.MAPPER.readValue(resultsJson.toFile(), ExperimentResult.class));
+            return new Results(Json.readFile(resultsJson, Json.RESULTS_FORMAT, ExperimentResult.class));
         }
 
         /** The GO/NO-GO verdict. */
@@ -331,7 +337,8 @@ public final class Experiment {
 
     /**
      * The contrast stage alone on capture folders, for one SAE: per-feature statistics of every active feature,
-     * written to {@code outDir/contrast.json} and {@code outDir/features.csv}. Uses the settings' aggregate,
+     * written to {@code outDir/contrast.json} and {@code outDir/features.csv} (with {@code prompts.csv} and
+     * {@code prompt_features.npz}, the prompt x feature matrix in scipy's CSR layout). Uses the settings' aggregate,
      * permutations, seed, minimum activation, {@code fineCandidates} (how many top features are listed), encoder,
      * threads and cache folder.
      */

@@ -36,7 +36,7 @@ final class AnalysisCommands {
         @Spec CommandSpec spec;
         @Mixin Inputs in;
         @Option(names = "--sae", required = true, description = "params.npz, SAELens dir or release/sae_id") String sae;
-        @Option(names = "--out", required = true, description = "output folder: contrast.json and features.csv") Path out;
+        @Option(names = "--out", required = true, description = "output folder: contrast.json, features.csv, prompts.csv and prompt_features.npz") Path out;
         @Mixin ExperimentOptions opts;
         @Option(names = "--isolated", description = {"run the whole command in a worker process (same outputs): a native abort in ggml (the ggml encoders)",
                 "is exit 2 naming the SAE, with nothing written to --out, instead of killing jlens; the worker ends with this command"}) boolean isolated;

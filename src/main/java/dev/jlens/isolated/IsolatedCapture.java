@@ -130,7 +130,7 @@ public final class IsolatedCapture {
             // capture.json last: its presence in the output folder marks a complete set
             for (String f : List.of("activations.npy", "tokens.csv", "capture.json")) move(workOut.resolve(f), out.resolve(f));
             return new CaptureJob.Result(out.resolve("activations.npy"), out.resolve("tokens.csv"), ((Number) info.get("rows")).longValue(),
-                    ((Number) info.get("nEmbd")).intValue(), layer, (System.nanoTime() - t0) / 1e9);
+                    ((Number) info.get("n_embd")).intValue(), layer, (System.nanoTime() - t0) / 1e9);
         } finally {
             deleteTree(staging);
         }

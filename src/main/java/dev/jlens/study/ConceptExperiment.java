@@ -215,7 +215,9 @@ public final class ConceptExperiment {
             stages.put("crossmap", secs(t));
 
             t = System.nanoTime();
-            writeOutputs(cfg.outDir(), result);
+            writeOutputs(cfg.outDir(), result, new StudyTables.Run(prompts, nTarget,
+                    new StudyTables.Side(coarse.table, cStats, coarseSae.dSae(), cfg.minActivation(), coarseSae.cfg().neuronpediaId()),
+                    new StudyTables.Side(fine.table, fStats, fineSae.dSae(), cfg.minActivation(), fineSae.cfg().neuronpediaId())));
             stages.put("outputs", secs(t));
             return new Outcome(result, cfg.outDir(), stages, cap.shardsComputed());
         }
@@ -231,8 +233,11 @@ public final class ConceptExperiment {
             ExperimentResult.SaeResult r = saeResult(side, stats, top, sae, cap.prompts(), opts);
             Path staging = folder.stage();
             try {
-                Json.write(staging.resolve("contrast.json"), r);
-                writeFeatures(staging.resolve("features.csv"), r);
+                Json.writeFile(staging.resolve("contrast.json"), Json.CONTRAST_FORMAT, r);
+                StudyTables.Side s = new StudyTables.Side(side.table, stats, sae.dSae(), cfg.minActivation(), sae.cfg().neuronpediaId());
+                StudyTables.writeFeatures(staging.resolve("features.csv"), s);
+                StudyTables.matrix(side.table, cap.prompts().size(), sae.dSae()).write(staging.resolve("prompt_features.npz"));
+                StudyTables.writePrompts(staging.resolve("prompts.csv"), cap.prompts(), cap.nTarget());
                 folder.commit(staging, "contrast.json");
             } finally {
                 RunFolder.discard(staging);
@@ -378,12 +383,12 @@ public final class ConceptExperiment {
      * last: a failure (a bad neuronpedia_id found by the report, a full disk, a kill) leaves the folder's previous outputs
      * or none, never a mix.
      */
-    static void writeOutputs(Path dir, ExperimentResult r) throws IOException {
+    static void writeOutputs(Path dir, ExperimentResult r, StudyTables.Run tables) throws IOException {
         try (RunFolder folder = RunFolder.lock(dir)) {
             Path staging = folder.stage();
             try {
                 ReportWriter.model(r, null); // checks what the report checks (e.g. neuronpedia_id) before any file is written
-                writeFiles(staging, dir, r);
+                writeFiles(staging, dir, r, tables);
                 folder.commit(staging, "results.json");
             } finally {
                 RunFolder.discard(staging);
@@ -391,10 +396,13 @@ public final class ConceptExperiment {
         }
     }
 
-    private static void writeFiles(Path dir, Path runDir, ExperimentResult r) throws IOException {
-        Json.write(dir.resolve("results.json"), r);
-        writeFeatures(dir.resolve("features_coarse.csv"), r.coarse());
-        writeFeatures(dir.resolve("features_fine.csv"), r.fine());
+    private static void writeFiles(Path dir, Path runDir, ExperimentResult r, StudyTables.Run t) throws IOException {
+        Json.writeFile(dir.resolve("results.json"), Json.RESULTS_FORMAT, r);
+        StudyTables.writeFeatures(dir.resolve("features_coarse.csv"), t.coarse());
+        StudyTables.writeFeatures(dir.resolve("features_fine.csv"), t.fine());
+        StudyTables.writePrompts(dir.resolve("prompts.csv"), t.prompts(), t.nTarget());
+        StudyTables.matrix(t.coarse().table(), t.prompts().size(), t.coarse().dSae()).write(dir.resolve("prompt_features_coarse.npz"));
+        StudyTables.matrix(t.fine().table(), t.prompts().size(), t.fine().dSae()).write(dir.resolve("prompt_features_fine.npz"));
         StringBuilder b = new StringBuilder(Csv.row("anchor", "fine", "correlation", "cosine", "classification"));
         for (FeaturePair p : r.crossmap().pairs()) b.append(Csv.row(p.anchor(), p.fine(), p.correlation(), p.cosine(), p.classification()));
         AtomicFiles.writeStream(dir.resolve("pairs.csv"), os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
@@ -406,23 +414,6 @@ public final class ConceptExperiment {
         }
         AtomicFiles.writeStream(dir.resolve("facet_split.csv"), os -> os.write(s.toString().getBytes(StandardCharsets.UTF_8)));
         ReportWriter.writeFiles(dir, runDir, r, null);
-    }
-
-    private static void writeFeatures(Path file, ExperimentResult.SaeResult s) throws IOException {
-        StringBuilder b = new StringBuilder(Csv.row("rank_by", "rank", "feature", "mean_target", "mean_control", "fire_rate_target",
-                "fire_rate_control", "selectivity", "auroc", "p_value", "q_value", "effect_size", "permutation_p_value", "mean_target_when_firing",
-                "likely_facet", "neuronpedia"));
-        int k = 1;
-        for (FeatureStats f : s.topBySelectivity()) b.append(featureRow("selectivity", k++, f));
-        k = 1;
-        for (FeatureStats f : s.topByEffectSize()) b.append(featureRow("effect_size", k++, f));
-        AtomicFiles.writeStream(file, os -> os.write(b.toString().getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static String featureRow(String by, int rank, FeatureStats f) {
-        return Csv.row(by, rank, f.feature(), f.meanTarget(), f.meanControl(), f.fireRateTarget(), f.fireRateControl(), f.selectivity(),
-                f.auroc(), f.pValue(), f.qValue(), f.effectSize(), f.permutationPValue(), f.meanTargetWhenFiring(), f.likelyFacet(),
-                f.neuronpediaUrl());
     }
 
     private static double secs(long t0) { return (System.nanoTime() - t0) / 1e9; }

@@ -89,8 +89,8 @@ class CaptureSourceTest {
         Path out = dir.resolve("cap-bos");
         CaptureJob.run(model, PROMPTS, 5, out, Context.Params.defaults().withCtx(128).withUbatch(64).withThreads(2), Progress.NONE);
         var json = dev.jlens.util.Json.MAPPER.readTree(out.resolve("capture.json").toFile());
-        assertEquals(theId, json.get("bosTokenId").asInt());
-        assertTrue(json.get("bosPrepended").asBoolean());
+        assertEquals(theId, json.get("bos_token_id").asInt());
+        assertTrue(json.get("bos_prepended").asBoolean());
         long rows = json.get("rows").asLong();
         boolean[] bos = EncodeJob.bosRows(out, rows);
         int n = 0;

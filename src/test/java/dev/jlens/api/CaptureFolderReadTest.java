@@ -39,8 +39,8 @@ class CaptureFolderReadTest {
         CaptureFolder.Result w = CaptureFolder.write(relative, PROMPTS, 5, out, options, null);
         var info = Json.MAPPER.readTree(out.resolve("capture.json").toFile());
         assertEquals(model.toAbsolutePath().normalize().toString(), info.get("model").asText());
-        assertEquals(FileHashes.sha256(model), info.get("modelSha256").asText());
-        assertTrue(info.get("bosPrepended").asBoolean());
+        assertEquals(FileHashes.sha256(model), info.get("model_sha256").asText());
+        assertTrue(info.get("bos_prepended").asBoolean());
 
         try (LayerActivations back = CaptureFolder.read(out);
              LensModel m = LensModel.load(model); LensSession s = m.newSession(256, 2); LayerActivations direct = s.capture(PROMPTS, 5)) {

@@ -150,7 +150,7 @@ class FilesApiTest {
         assertTrue(mt.meanL0() > 0 && mt.meanL0() < 256, "L0 " + mt.meanL0());
         assertEquals(1.0, mt.decoderRowNormMin(), 1e-5);
         assertTrue(stages.contains("encode"), stages.toString());
-        assertTrue(Files.readString(dir.resolve("codes/metrics.json")).contains("\"rowsExcludedAsBos\" : " + prompts.size()));
+        assertTrue(Files.readString(dir.resolve("codes/metrics.json")).contains("\"rows_excluded_as_bos\" : " + prompts.size()));
         try (ZipFile z = new ZipFile(dir.resolve("codes/codes.npz").toFile())) {
             for (String member : List.of("data.npy", "indices.npy", "indptr.npy", "shape.npy", "format.npy")) assertNotNull(z.getEntry(member), member);
         }

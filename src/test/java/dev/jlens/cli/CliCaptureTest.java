@@ -87,7 +87,7 @@ class CliCaptureTest {
             assertEquals("prompt,position,token_id,text", csv.get(0));
             assertEquals(total + 1, csv.size());
             assertTrue(csv.get(1).startsWith("0,0," + m.vocab().bos() + ","), csv.get(1));
-            assertTrue(Files.readString(out.resolve("capture.json")).contains("\"bosTokenId\" : " + m.vocab().bos()));
+            assertTrue(Files.readString(out.resolve("capture.json")).contains("\"bos_token_id\" : " + m.vocab().bos()));
         }
         assertTrue(r.err().contains("capture"), "progress bar on stderr");
 
@@ -99,7 +99,7 @@ class CliCaptureTest {
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("3 BOS rows excluded"), e.out());
         String metrics = Files.readString(enc.resolve("metrics.json"));
-        assertTrue(metrics.contains("\"meanL0\"") && metrics.contains("\"rowsExcludedAsBos\" : 3"), metrics);
+        assertTrue(metrics.contains("\"mean_l0\"") && metrics.contains("\"rows_excluded_as_bos\" : 3"), metrics);
         try (ZipFile z = new ZipFile(enc.resolve("codes.npz").toFile())) {
             for (String m : List.of("data.npy", "indices.npy", "indptr.npy", "shape.npy", "format.npy")) assertNotNull(z.getEntry(m), m);
         }

@@ -139,22 +139,28 @@ class CliInputChecksTest {
         rejected(r, enc, cfg.toString(), "key 'd_sae'", "duplicate key");
     }
 
+    /** The format field of a results.json jlens writes, so the checks below reach the fields after it. */
+    static final String FORMAT = "\"format\": \"jlens-results/2\", ";
+
     @Test
     void aMalformedResultsJsonForReportNamesFileAndField() throws Exception {
         Path out = dir.resolve("rep");
-        Path unknown = Files.writeString(dir.resolve("unknown.json"), "{\"x\": 1}");
+        Path unknown = Files.writeString(dir.resolve("unknown.json"), "{" + FORMAT + "\"x\": 1}");
         rejected(CliRunner.run("report", "--results", unknown.toString(), "--out", out.toString()), out, unknown.toString(), "field 'x'");
         Path truncated = Files.writeString(dir.resolve("truncated.json"), "{\"config\": {");
         CliRunner.Run t = CliRunner.run("report", "--results", truncated.toString(), "--out", out.toString());
         rejected(t, out, truncated.toString(), "line 1");
         assertFalse(t.err().contains("REDACTED"), t.err());
-        Path wrongType = Files.writeString(dir.resolve("type.json"), "{\"config\": 5}");
+        Path wrongType = Files.writeString(dir.resolve("type.json"), "{" + FORMAT + "\"config\": 5}");
         rejected(CliRunner.run("report", "--results", wrongType.toString(), "--out", out.toString()), out, wrongType.toString(), "field 'config'");
-        Path empty = Files.writeString(dir.resolve("empty.json"), "{}");
+        Path empty = Files.writeString(dir.resolve("empty.json"), "{" + FORMAT.replace(", ", "") + "}");
         CliRunner.Run e = CliRunner.run("report", "--results", empty.toString(), "--out", out.toString());
         rejected(e, out, empty.toString(), "missing or null");
-        Path dup = Files.writeString(dir.resolve("dupres.json"), "{\"verdict\": null, \"verdict\": null}");
+        Path dup = Files.writeString(dir.resolve("dupres.json"), "{" + FORMAT + "\"verdict\": null, \"verdict\": null}");
         rejected(CliRunner.run("report", "--results", dup.toString(), "--out", out.toString()), out, dup.toString(), "key 'verdict'", "duplicate");
+        // without the format field (a results.json of a jlens before snake_case keys): refused naming it
+        Path old = Files.writeString(dir.resolve("old.json"), "{}");
+        rejected(CliRunner.run("report", "--results", old.toString(), "--out", out.toString()), out, old.toString(), "format: missing");
         try (Stream<Path> s = Files.list(dir)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().equals("report.html")), "no report written beside the inputs");
         }

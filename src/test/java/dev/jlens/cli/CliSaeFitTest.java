@@ -35,8 +35,8 @@ class CliSaeFitTest {
         acts = cap.resolve("activations.npy");
         NpyWriter.write(acts, DType.F32, new long[] {6, 64}, MemorySegment.ofArray(x));
         Files.writeString(cap.resolve("capture.json"), """
-                {"model": "%s", "architecture": "gemma2", "layer": 12, "hookName": "blocks.12.hook_resid_post", "nEmbd": 64,
-                 "rows": 6, "prompts": 1, "bosTokenId": 2, "llamaCppCommit": "x"}""".formatted(model.toString().replace("\\", "\\\\")));
+                {"format": "jlens-capture/2", "model": "%s", "architecture": "gemma2", "layer": 12, "hook_name": "blocks.12.hook_resid_post",
+                 "n_embd": 64, "rows": 6, "prompts": 1, "bos_token_id": 2, "llama_cpp_commit": "x"}""".formatted(model.toString().replace("\\", "\\\\")));
     }
 
     static Path sae(String relative) throws Exception {
@@ -72,18 +72,18 @@ class CliSaeFitTest {
                 "--out", dir.resolve("p").toString(), "--encoder", "scalar");
         assertEquals(0, r.code(), r.err());
         String m = Files.readString(dir.resolve("p/metrics.json"));
-        assertTrue(m.contains("\"saeHookName\" : \"blocks.12.hook_resid_post\""), m);
-        assertTrue(m.contains("\"saeHookLayerFrom\" : \"capture.json\""), m);
-        assertTrue(m.contains("\"captureHookName\" : \"blocks.12.hook_resid_post\""), m);
+        assertTrue(m.contains("\"sae_hook_name\" : \"blocks.12.hook_resid_post\""), m);
+        assertTrue(m.contains("\"sae_hook_layer_from\" : \"capture.json\""), m);
+        assertTrue(m.contains("\"capture_hook_name\" : \"blocks.12.hook_resid_post\""), m);
         assertTrue(m.contains("\"name\" : \"jlens toy gemma2\""), "the model's general.name: " + m);
-        assertTrue(m.contains("\"modelMatch\" : \"UNKNOWN\""), "a plain npz names no model: " + m);
-        assertTrue(m.contains("\"rowsExcludedAsBos\" : 0"), m);
+        assertTrue(m.contains("\"model_match\" : \"UNKNOWN\""), "a plain npz names no model: " + m);
+        assertTrue(m.contains("\"rows_excluded_as_bos\" : 0"), m);
         // the same SAE inside a Gemma Scope release folder says gemma-2-2b: recorded as a different model, not refused
         CliRunner.Run g = CliRunner.run("encode", "--sae", sae("gemma-scope-2b-pt-res/layer_12/width_x").toString(),
                 "--activations", acts.toString(), "--out", dir.resolve("g").toString(), "--encoder", "scalar");
         assertEquals(0, g.code(), g.err());
         String gm = Files.readString(dir.resolve("g/metrics.json"));
-        assertTrue(gm.contains("\"saeModelName\" : \"gemma-2-2b\"") && gm.contains("\"modelMatch\" : \"DIFFERENT\"") && gm.contains("\"saeHookLayerFrom\" : \"sae\""), gm);
+        assertTrue(gm.contains("\"sae_model_name\" : \"gemma-2-2b\"") && gm.contains("\"model_match\" : \"DIFFERENT\"") && gm.contains("\"sae_hook_layer_from\" : \"sae\""), gm);
     }
 
     @Test
@@ -94,12 +94,12 @@ class CliSaeFitTest {
         new GgufWriter().putString("general.architecture", "gemma2").putString("general.name", "Gemma 2 2b It")
                 .putString("general.basename", "gemma-2").putString("general.size_label", "2B").putString("general.finetune", "it").write(it);
         Files.copy(acts, cap.resolve("activations.npy"));
-        Files.writeString(cap.resolve("capture.json"), "{\"model\": \"" + it.toString().replace("\\", "\\\\") + "\", \"layer\": 12}");
+        Files.writeString(cap.resolve("capture.json"), "{\"format\": \"jlens-capture/2\", \"model\": \"" + it.toString().replace("\\", "\\\\") + "\", \"layer\": 12}");
         CliRunner.Run r = CliRunner.run("encode", "--sae", sae("gemma-scope-2b-pt-res/layer_12/width_x").toString(),
                 "--activations", cap.resolve("activations.npy").toString(), "--out", dir.resolve("it").toString(), "--encoder", "scalar");
         assertEquals(0, r.code(), "a warning, not a refusal: " + r.err());
         String m = Files.readString(dir.resolve("it/metrics.json"));
-        assertTrue(m.contains("\"modelMatch\" : \"INSTRUCTION_TUNED_MODEL\"") && m.contains("\"finetune\" : \"it\""), m);
+        assertTrue(m.contains("\"model_match\" : \"INSTRUCTION_TUNED_MODEL\"") && m.contains("\"finetune\" : \"it\""), m);
     }
 
     @Test
@@ -109,11 +109,11 @@ class CliSaeFitTest {
         Files.copy(acts, bare);
         assertEquals(0, CliRunner.run("encode", "--sae", sae("plain").toString(), "--activations", bare.toString(), "--out", dir.resolve("b").toString()).code());
         String m = Files.readString(dir.resolve("b/metrics.json"));
-        assertTrue(m.contains("\"saeHookName\" : null") && m.contains("\"saeHookLayerFrom\" : \"unknown\"") && m.contains("\"captureHookName\" : null"), m);
+        assertTrue(m.contains("\"sae_hook_name\" : null") && m.contains("\"sae_hook_layer_from\" : \"unknown\"") && m.contains("\"capture_hook_name\" : null"), m);
         assertEquals(0, CliRunner.run("encode", "--sae", sae("plain").toString(), "--activations", bare.toString(), "--out", dir.resolve("b3").toString(),
                 "--hook-layer", "3").code());
         String m3 = Files.readString(dir.resolve("b3/metrics.json"));
-        assertTrue(m3.contains("\"saeHookName\" : \"blocks.3.hook_resid_post\"") && m3.contains("\"saeHookLayerFrom\" : \"--hook-layer\""), m3);
+        assertTrue(m3.contains("\"sae_hook_name\" : \"blocks.3.hook_resid_post\"") && m3.contains("\"sae_hook_layer_from\" : \"--hook-layer\""), m3);
     }
 
     @Test

@@ -195,9 +195,9 @@ class CaptureFidelityTest {
             CaptureFolder.write(TinyModel.f32(), texts, 12, out, o, null);
             JsonNode info = new ObjectMapper().readTree(out.resolve("capture.json").toFile());
             JsonNode n = info.get("numerics");
-            kv[fast] = n.get("kvCacheType").asText();
-            assertFalse(n.get("flashAttention").asBoolean());
-            assertEquals("F32", n.get("weightType").asText());
+            kv[fast] = n.get("kv_cache_type").asText();
+            assertFalse(n.get("flash_attention").asBoolean());
+            assertEquals("F32", n.get("weight_type").asText());
             try (Arena arena = Arena.ofConfined()) {
                 Tensor t = Npy.read(out.resolve("activations.npy"), arena);
                 int d = (int) t.dim(1), row = 0;

@@ -64,17 +64,17 @@ class FastKvCliTest {
         assertEquals(0, fast.code(), fast.err());
         JsonNode a = Json.MAPPER.readTree(dir.resolve("f32/results.json").toFile()).at("/config/numerics");
         JsonNode b = Json.MAPPER.readTree(dir.resolve("f16/results.json").toFile()).at("/config/numerics");
-        assertEquals("f32", a.get("kvCacheType").asText());
-        assertEquals("f16", b.get("kvCacheType").asText());
-        assertFalse(a.get("flashAttention").asBoolean() || b.get("flashAttention").asBoolean());
-        assertEquals("F32", a.get("weightType").asText());
+        assertEquals("f32", a.get("kv_cache_type").asText());
+        assertEquals("f16", b.get("kv_cache_type").asText());
+        assertFalse(a.get("flash_attention").asBoolean() || b.get("flash_attention").asBoolean());
+        assertEquals("F32", a.get("weight_type").asText());
         long actsFolders;
         try (Stream<Path> s = Files.list(cache)) {
             actsFolders = s.filter(p -> p.getFileName().toString().startsWith("acts-")).count();
         }
         assertEquals(2, actsFolders, "an f16-cache capture never reuses f32 activations (or the reverse)");
-        assertNotEquals(Json.MAPPER.readTree(dir.resolve("f32/results.json").toFile()).at("/config/activationCacheKey"),
-                Json.MAPPER.readTree(dir.resolve("f16/results.json").toFile()).at("/config/activationCacheKey"));
+        assertNotEquals(Json.MAPPER.readTree(dir.resolve("f32/results.json").toFile()).at("/config/activation_cache_key"),
+                Json.MAPPER.readTree(dir.resolve("f16/results.json").toFile()).at("/config/activation_cache_key"));
 
         // steering continues with the numerics of the results it is given: --fast-kv on f32 results is refused
         CliRunner.Run steer = CliRunner.run("steer", "--results", dir.resolve("f32/results.json").toString(), "--fast-kv",
@@ -95,9 +95,9 @@ class FastKvCliTest {
             CliRunner.Run r = CliRunner.run(args.toArray(String[]::new));
             assertEquals(0, r.code(), r.err());
             JsonNode n = Json.MAPPER.readTree(out.resolve("capture.json").toFile()).get("numerics");
-            assertEquals(fast ? "f16" : "f32", n.get("kvCacheType").asText());
-            assertFalse(n.get("flashAttention").asBoolean());
-            assertEquals("F32", n.get("weightType").asText());
+            assertEquals(fast ? "f16" : "f32", n.get("kv_cache_type").asText());
+            assertFalse(n.get("flash_attention").asBoolean());
+            assertEquals("F32", n.get("weight_type").asText());
         }
         CliRunner.Run isolated = CliRunner.run("capture", "--model", model.toString(), "--prompts", prompts.toString(),
                 "--out", dir.resolve("cap-iso").toString(), "--ctx", "256", "--threads", "2", "--fast-kv", "--isolated");

@@ -58,9 +58,9 @@ class NumericsTest {
     @Test
     void numericsRoundTripThroughJsonAndOldFilesReadAsNull() throws IOException {
         Numerics n = new Numerics("f16", false, "Q4_K+Q6_K");
-        String json = Json.MAPPER.writeValueAsString(n);
-        assertTrue(json.contains("\"kvCacheType\" : \"f16\"") && json.contains("\"weightType\" : \"Q4_K+Q6_K\""), json);
-        assertEquals(n, Json.MAPPER.readValue(json, Numerics.class));
+        String json = Json.FILES.writeValueAsString(n); // as capture.json and results.json write it
+        assertTrue(json.contains("\"kv_cache_type\" : \"f16\"") && json.contains("\"weight_type\" : \"Q4_K+Q6_K\""), json);
+        assertEquals(n, Json.FILES.readValue(json, Numerics.class));
     }
 
     @Test

@@ -165,7 +165,7 @@ public final class QuantImpactStudy {
                 Path runDir = out.resolve("runs").resolve(type.label());
                 Path resultsJson = france.run(model, toy.coarseSae(), toy.fineSae(), runDir);
                 JsonNode results = Json.MAPPER.readTree(resultsJson.toFile());
-                if (commit == null) commit = results.path("config").path("llamaCppCommit").asText(null);
+                if (commit == null) commit = results.path("config").path("llama_cpp_commit").asText(null);
                 if (ref == null) {
                     ref = c;
                     refResults = results;
@@ -258,7 +258,7 @@ public final class QuantImpactStudy {
         int overlap = 0;
         for (int f : refTop) if (top.contains(f)) overlap++;
         double check = 0;
-        for (JsonNode f : results.path("fine").path("topBySelectivity")) {
+        for (JsonNode f : results.path("fine").path("top_by_selectivity")) {
             check = Math.max(check, Math.abs(c.fineSelectivity()[f.path("feature").asInt()] - f.path("selectivity").asDouble()));
         }
         JsonNode v = results.path("verdict"), rv = refResults.path("verdict");
@@ -276,7 +276,7 @@ public final class QuantImpactStudy {
 
     private static List<Integer> topFeatures(JsonNode results) {
         List<Integer> out = new ArrayList<>();
-        for (JsonNode f : results.path("fine").path("topBySelectivity")) out.add(f.path("feature").asInt());
+        for (JsonNode f : results.path("fine").path("top_by_selectivity")) out.add(f.path("feature").asInt());
         return out;
     }
 
@@ -290,7 +290,7 @@ public final class QuantImpactStudy {
 
     private static TreeSet<String> facetSplit(JsonNode results) {
         TreeSet<String> out = new TreeSet<>();
-        for (JsonNode p : results.path("crossmap").path("facetSplit")) {
+        for (JsonNode p : results.path("crossmap").path("facet_split")) {
             out.add(p.path("anchor").asInt() + "-" + p.path("fine").asInt() + "-" + p.path("facet").asText());
         }
         return out;

@@ -21,11 +21,12 @@ final class QuantImpactWriter {
 
     static void write(QuantImpactStudy.Report r, String command) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
+        json.put("format", "jlens-quant-impact/2"); // snake_case keys, as every result file (util.Json)
         json.put("toy", r.toy());
         json.put("layer", r.layer());
-        json.put("targetPrompts", r.targetPrompts());
-        json.put("controlPrompts", r.controlPrompts());
-        json.put("llamaCppCommit", r.llamaCppCommit());
+        json.put("target_prompts", r.targetPrompts());
+        json.put("control_prompts", r.controlPrompts());
+        json.put("llama_cpp_commit", r.llamaCppCommit());
         json.put("reference", "f32");
         List<Map<String, Object>> rows = new ArrayList<>();
         for (QuantImpactStudy.Row x : r.rows()) {
@@ -33,7 +34,7 @@ final class QuantImpactWriter {
             for (var c : QuantImpactStudy.Row.class.getRecordComponents()) {
                 try {
                     Object v = c.getAccessor().invoke(x);
-                    m.put(c.getName(), v instanceof Double d && !Double.isFinite(d) ? null : v); // JSON has no NaN
+                    m.put(Json.snake(c.getName()), v instanceof Double d && !Double.isFinite(d) ? null : v); // JSON has no NaN
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
                 }

@@ -435,7 +435,7 @@ public final class SteeringExperiment {
 
     private static void writeFiles(Path dir, Path runDir, SteeringConfig cfg, Result result, List<GenerationRecord> gens, SteeringPlan plan,
                                    Lexicon lexicon) throws IOException {
-        Json.write(dir.resolve("steering.json"), result);
+        Json.writeFile(dir.resolve("steering.json"), Json.STEERING_FORMAT, result); // snake_case keys and a format, as every result file (util.Json)
         List<Object> header = new ArrayList<>(List.of("condition", "strength", "seed", "prompt_index", "prompt", "text", "tokens", "stop",
                 "concept", "france_rate", "target_fine", "target_facet_rate", "perplexity", "repetition"));
         for (int f : plan.matchedFines().keySet()) header.add("fine_" + f + "_" + plan.matchedFines().get(f));
