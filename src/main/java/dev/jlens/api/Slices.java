@@ -1,6 +1,7 @@
 package dev.jlens.api;
 
 import dev.jlens.formats.GgufSlice;
+import dev.jlens.util.RunFolder;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,8 +11,8 @@ import java.util.OptionalInt;
 /**
  * Capture-only slices of a model: the tokenizer, token embeddings, final norm and blocks 0..L+1 of a GGUF, with the
  * block count rewritten. Capturing layer L (or any layer below) from a slice gives the same bits as from the full
- * model, with less disk, RAM and VRAM. Steering and generation refuse a slice. Methods may run on any thread; two
- * calls writing the same path at the same time are not supported.
+ * model, with less disk, RAM and VRAM. Steering and generation refuse a slice. Methods may run on any thread; a second
+ * call writing the same path while one runs (in this or another process) throws IllegalArgumentException naming it.
  */
 public final class Slices {
     private Slices() {}
@@ -53,7 +54,11 @@ public final class Slices {
     public static Slice write(Path model, int throughLayer, Path out) throws IOException {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(out, "out");
-        GgufSlice.Result r = GgufSlice.write(model, throughLayer, out);
+        GgufSlice.Result r;
+        // a second run writing the same file is refused (exit 2 naming it); a killed run's temporaries are removed
+        try (RunFolder.OutputFile lock = RunFolder.OutputFile.lock(out)) {
+            r = GgufSlice.write(model, throughLayer, out);
+        }
         return new Slice(r.out(), r.throughLayer(), r.sourceBlocks(), r.blocks(), r.tensors(), r.sourceBytes(), r.bytes(), r.sourceSha256());
     }
 

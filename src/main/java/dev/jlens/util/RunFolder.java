@@ -51,6 +51,11 @@ public final class RunFolder implements AutoCloseable {
             this.folder = folder;
         }
 
+        BusyException(Path file, Path lockFile) {
+            super(file + ": another jlens run is writing this file (it holds " + lockFile + "); wait for it to finish or choose another output file");
+            this.folder = file;
+        }
+
         /** The folder that is in use. */
         public Path folder() { return folder; }
     }
@@ -123,6 +128,81 @@ public final class RunFolder implements AutoCloseable {
                 throw e;
             }
             return new RunFolder(abs);
+        }
+    }
+
+    /**
+     * The lock of one output file that is written atomically next to files that are not the run's (`jlens slice --out`):
+     * an exclusive {@link FileChannel#tryLock} on {@code .<name>.jlens.lock} beside it (a second process or thread gets
+     * {@link BusyException} naming the file); holding it, the temporaries a killed run left ({@code .<name>.*.tmp}, the
+     * atomic writer's names) are removed. {@link #close} deletes the lock file while still holding it, then releases: a
+     * process that opened the old lock file just before could then lock it as a third locks a new one, a window of one
+     * system call in which two runs would each still write the file whole (atomic rename), the last one winning.
+     */
+    public static final class OutputFile implements AutoCloseable {
+        private final Path lockFile;
+        private final FileChannel channel;
+        private final FileLock lock;
+        private boolean closed;
+
+        private OutputFile(Path lockFile, FileChannel channel, FileLock lock) {
+            this.lockFile = lockFile;
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        /** Locks {@code file} (its folder is created if missing) and removes its stale temporaries. */
+        public static OutputFile lock(Path file) throws IOException {
+            Path abs = file.toAbsolutePath().normalize();
+            Path parent = abs.getParent();
+            Files.createDirectories(parent);
+            String name = abs.getFileName().toString();
+            Path lockFile = parent.resolve("." + name + ".jlens.lock");
+            FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            if (lock == null) {
+                ch.close();
+                throw new BusyException(file, lockFile);
+            }
+            OutputFile f = new OutputFile(lockFile, ch, lock);
+            try {
+                List<Path> stale = new ArrayList<>();
+                try (DirectoryStream<Path> s = Files.newDirectoryStream(parent)) {
+                    for (Path p : s) {
+                        String n = p.getFileName().toString();
+                        if (n.startsWith("." + name + ".") && n.endsWith(".tmp") && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) stale.add(p);
+                    }
+                }
+                for (Path p : stale) Files.deleteIfExists(p);
+            } catch (IOException | RuntimeException e) {
+                f.close();
+                throw e;
+            }
+            return f;
+        }
+
+        /** Deletes the lock file and releases the lock. */
+        @Override
+        public void close() throws IOException {
+            if (closed) return;
+            closed = true;
+            try {
+                Files.deleteIfExists(lockFile);
+            } finally {
+                try {
+                    lock.release();
+                } finally {
+                    channel.close();
+                }
+            }
         }
     }
 

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * The output folders of `jlens encode` and `jlens atlas` are {@link RunFolder}s (issue 17 points 6-7), through real
  * `jlens` child JVMs on the tiny toy of {@link RunFolderCompletenessTest}: a run into a folder another process holds
  * exits 2 naming it and writes nothing; a killed encode (SIGKILL while its outputs are staged) leaves neither codes.npz
- * nor metrics.json, and the next run removes its staging folder and writes both.
+ * nor metrics.json, and the next run removes its staging folder and writes both. `jlens slice --out` is one file written
+ * atomically next to others: it is locked through {@link RunFolder.OutputFile} and a killed run's temporary is removed.
  */
 class EncodeAtlasRunFolderTest {
     @TempDir static Path tmp;
@@ -148,5 +149,24 @@ class EncodeAtlasRunFolderTest {
             assertEquals(List.of(RunFolder.LOCK_FILE, "codes.npz", "metrics.json", "run.log"), names(out), "the staging folder removed");
         }
         assertEquals(1, killedMidWrite, "in 4 attempts no kill landed while the outputs were staged");
+    }
+
+    @Test
+    void aSliceIntoAFileAnotherRunWritesExitsTwoNamingItAndTheNextRunRemovesStaleTemporaries() throws Exception {
+        Path out = tmp.resolve("slices").resolve("tiny-3.gguf");
+        List<String> args = List.of("slice", "--model", RunFolderCompletenessTest.model.toString(), "--through-layer", "3", "--out", out.toString());
+        try (RunFolder.OutputFile held = RunFolder.OutputFile.lock(out)) { // this JVM holds it; the child JVM is another process
+            Run r = jlens(args);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains(out.toString()) && r.err().contains("another jlens run"), r.err());
+            assertFalse(Files.exists(out));
+        }
+        Path stale = Files.writeString(out.resolveSibling("." + out.getFileName() + ".123456.tmp"), "half a slice, left by a killed run");
+        Path otherTmp = Files.writeString(out.resolveSibling(".other.gguf.1.tmp"), "not this file's");
+        Run r = jlens(args);
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of(".other.gguf.1.tmp", "tiny-3.gguf"), names(out.getParent()), "the stale temporary and the lock file are gone");
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(otherTmp), "another file's temporary is not this run's business");
     }
 }
