@@ -146,6 +146,7 @@ class StudyReportBrowserTest {
             for (JsonNode r : visible) assertTrue(r.asText().toLowerCase().contains(facet.toLowerCase()), r.asText());
 
             assertNoErrors(cdp);
+            cdp.eval("window.scrollTo(0, 0), true"); // sticky headers are drawn where the viewport is
             // where the open card is on the full-page screenshot
             JsonNode box = cdp.eval("(() => { const r = document.querySelector(\"" + card + " details.feature[data-feature='" + index
                     + "']\").getBoundingClientRect(); return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; })()");
@@ -210,7 +211,7 @@ class StudyReportBrowserTest {
 
             assertNoErrors(cdp);
             cdp.eval("document.querySelectorAll('details').forEach(d => { if (d.closest('#steering')) d.open = true; }), true");
-            cdp.eval("document.getElementById('steering').scrollIntoView(), true");
+            cdp.eval("window.scrollTo(0, 0), true");
             byte[] png = cdp.screenshot();
             Files.write(dir.resolve("steer-report.png"), png);
             Chromium.keep(dir.resolve("steer-report.png"), "steer-report.png");
