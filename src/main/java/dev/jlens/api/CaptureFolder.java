@@ -1,6 +1,8 @@
 package dev.jlens.api;
 
 import dev.jlens.isolated.IsolatedCapture;
+import dev.jlens.isolated.IsolatedCommand;
+import dev.jlens.isolated.IsolatedWorkerCrashedException;
 import dev.jlens.llama.Backends;
 import dev.jlens.llama.Context;
 import dev.jlens.llama.Model;
@@ -49,7 +51,7 @@ public final class CaptureFolder {
      * @param gpuCapture      put exactly blocks 0..layer on the GPU (see {@link LensModel#loadForGpuCapture}); needs a
      *                        llama.cpp build with a GPU device, else the write fails with IllegalArgumentException
      * @param isolated        run llama.cpp in a worker process, so a native abort on an untrusted model file fails the
-     *                        write with an exception instead of ending this JVM (no progress is reported; not with
+     *                        write with IllegalArgumentException naming the model instead of ending this JVM (no progress is reported; not with
      *                        {@code gpuCapture} or {@code fastKv})
      * @param fastKv          llama.cpp's f16 K/V cache ({@code --fast-kv}): half the cache memory, ~2e-3 instead of ~4e-5
      *                        row error at layer 12 against an f32 forward pass; false (the default) keeps K/V in f32 with
@@ -163,7 +165,14 @@ public final class CaptureFolder {
             if (options.gpuCapture()) throw new IllegalArgumentException("--gpu-capture is not supported with --isolated");
             // the worker builds its context from the default numerics: refuse rather than silently capture in f32
             if (options.fastKv()) throw new IllegalArgumentException("--fast-kv is not supported with --isolated");
-            r = IsolatedCapture.run(model, prompts, layer, outDir, p, options.gpuLayers(), IsolatedCapture.Options.defaults());
+            try {
+                r = IsolatedCapture.run(model, prompts, layer, outDir, p, options.gpuLayers(), IsolatedCapture.Options.defaults());
+            } catch (IsolatedWorkerCrashedException e) {
+                // a native fault on this model (not a kill from outside) is bad input, as for france/steer/contrast --isolated
+                if (!IsolatedCommand.nativeFault(e.exitCode())) throw e;
+                throw new IllegalArgumentException("model " + model + ": llama.cpp crashed on it in the isolated worker (nothing was written to "
+                        + outDir + "): " + e.getMessage(), e);
+            }
         } else {
             try (Model m = Model.load(model, options.gpuCapture() ? Model.Params.captureOnGpu(layer) : new Model.Params(options.gpuLayers(), true))) {
                 r = CaptureJob.run(m, prompts, layer, outDir, p, Bridge.progress(progress));

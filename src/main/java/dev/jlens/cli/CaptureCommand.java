@@ -32,7 +32,7 @@ final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--gpu-layers", defaultValue = "0", description = "layers to offload to a GPU backend (llama.cpp offloads the LAST layers)") int gpuLayers;
     @Option(names = "--gpu-capture", description = "offload exactly blocks 0..layer to the GPU (needs a CUDA build); blocks above and the output stay on the CPU") boolean gpuCapture;
     @Option(names = "--fast-kv", description = "f16 K/V cache (llama.cpp's default): half the cache memory, ~2e-3 instead of ~4e-5 row error at layer 12; without it K/V are f32 and flash attention is off") boolean fastKv;
-    @Option(names = "--isolated", description = "run llama.cpp in a worker process: a native abort fails this command (exit 1) instead of killing it") boolean isolated;
+    @Option(names = "--isolated", description = "run llama.cpp in a worker process: a native abort is exit 2 naming the model, with nothing written to --out, instead of killing jlens") boolean isolated;
 
     @Override
     public Integer call() throws Exception {

@@ -114,7 +114,7 @@ public final class IsolatedCommand {
     }
 
     /** SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV: what a native fault (not a kill from outside) ends a process with. */
-    static boolean nativeFault(int code) {
+    public static boolean nativeFault(int code) {
         return code == 128 + 4 || code == 128 + 5 || code == 128 + 6 || code == 128 + 7 || code == 128 + 8 || code == 128 + 11;
     }
 
@@ -180,6 +180,11 @@ public final class IsolatedCommand {
         }, "jlens-worker-host-watch");
         t.setDaemon(true);
         t.start();
+        armDrill();
+    }
+
+    /** Arms the drill of {@link #DRILL_ENV} when it is set (both workers: this one and {@link IsolatedWorker}). */
+    static synchronized void armDrill() {
         String drill = System.getenv(DRILL_ENV);
         if (drill != null && drill.startsWith("abort-on-log:")) {
             drillLogger = Logger.getLogger(drill.substring("abort-on-log:".length()));

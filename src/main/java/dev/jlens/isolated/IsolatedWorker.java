@@ -25,6 +25,7 @@ public final class IsolatedWorker {
 
     public static void main(String[] args) {
         if ("1".equals(System.getenv(WATCH_STDIN)) && args.length == 2) dieWithHost(Path.of(args[0]).toAbsolutePath().getParent());
+        IsolatedCommand.armDrill(); // tests only: JLENS_ISOLATED_DRILL
         System.exit(run(args));
     }
 

@@ -96,7 +96,7 @@ class IsolatedCommandsTest {
     }
 
     @ParameterizedTest(name = "{0} --isolated")
-    @ValueSource(strings = {"france", "steer", "contrast"})
+    @ValueSource(strings = {"france", "steer", "contrast", "capture"})
     @Order(2)
     void aNativeAbortInTheWorkerIsExitTwoNamingTheModelWithNothingWritten(String command) throws Exception {
         Path out = tmp.resolve("abort-" + command);
@@ -104,6 +104,8 @@ class IsolatedCommandsTest {
         List<String> args;
         switch (command) {
             case "france" -> args = france(out, tmp.resolve("cache-abort-france"), "--isolated");
+            case "capture" -> args = List.of("capture", "--model", subject, "--prompts", RunFolderCompletenessTest.target.toString(), "--out",
+                    out.toString(), "--ctx", "256", "--threads", "2", "--isolated"); // its own worker (IsolatedWorker), the same exit 2
             case "steer" -> {
                 // the generation stage: steer continues a France run's results (its capture is cached, no llama.cpp there)
                 Path results = tmp.resolve("for-steer");
