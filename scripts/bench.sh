@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Performance benchmarks: capture vs llama-bench, eval-callback overhead, SAE encode vs FMA peak, France
 # experiment memory and wall time. Writes docs/benchmarks.md from the measurements of this run.
-# Usage: scripts/bench.sh [--quick] [--gpu] [--atlas] [--fresh]
+# Usage: scripts/bench.sh [--quick] [--gpu] [--atlas [--small]] [--fresh]
 #   --quick  fewer runs, 16k SAE only, fewer prompts (under ~10 minutes on 2 cores)
 #   --atlas  only the feature atlas (2B-shaped Q8_0 model, 16k SAE calibrated to it): statistics cost vs capture-only
 #            (interleaved shard by shard), peak RSS at growing corpus sizes (JLENS_BENCH_ATLAS_TOKENS, default
 #            "1024 4096 16384" on the 2B shape; JLENS_BENCH_ATLAS_TOY_TOKENS, default "10000 100000 1000000" on the planted
 #            toy), Spark local[2] vs embedded (needs spark/ built by scripts/jlens-spark), accumulator memory of a 262k SAE,
-#            --encoder auto vs a calibration; written as the atlas section of docs/benchmarks.md
+#            --encoder auto vs a calibration; written as the atlas section of docs/benchmarks.md. Sizes:
+#            JLENS_BENCH_ATLAS_AB_TOKENS (statistics cost, default 8192), JLENS_BENCH_ATLAS_SPARK_TOKENS (default 200000)
+#   --small  with --atlas: small sizes for a loaded machine (statistics cost 1024 tokens, RSS at 1024 tokens of the
+#            2B shape and 2000 and 10000 of the toy, Spark 3000 tokens); the variables above still override them
 #   --gpu    on a machine with an NVIDIA GPU: builds llama.cpp with CUDA (JLENS_CUDA_ARCHS), measures capture with
 #            blocks 0..12 offloaded vs llama-bench -ngl 99 (Q8_0 and Q4_0 2B-shaped models) and the ggml-gpu SAE
 #            encode (16k and 262k, f32 and bf16), and writes them as the GPU section of docs/benchmarks.md
@@ -19,14 +22,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 select_jdk
 
-mode=full; fresh=0
+mode=full; fresh=0; small=0
 for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
     --gpu) mode=gpu ;;
     --atlas) mode=atlas ;;
     --fresh) fresh=1 ;;
-    *) die "unknown option $a (use --quick, --gpu, --atlas, --fresh)" ;;
+    --small) small=1 ;;
+    *) die "unknown option $a (use --quick, --gpu, --atlas, --small, --fresh)" ;;
   esac
 done
 B="${JLENS_BENCH_DIR:-$JLENS_CACHE/bench}"
@@ -163,21 +167,28 @@ if [ "$mode" = atlas ]; then
   sae16="$B/layer_12/width_16k-model/params.npz"
   corpus="$B/atlas-corpus.txt"
   [ -f "$corpus" ] || "${java[@]}" dev.jlens.bench.Bench atlas-corpus corpus="$corpus" words=1500000 out="$R/atlas-corpus.json"
-  step atlas-ab atlas model="$model" sae="$sae16" corpus="$corpus" tokens="${JLENS_BENCH_ATLAS_AB_TOKENS:-8192}" threads="$T" shard=8 \
+  if [ "$small" = 1 ]; then ab_tokens=1024; rss_tokens="1024"; toy_tokens="2000 10000"; spark_tokens=3000
+  else ab_tokens=8192; rss_tokens="1024 4096 16384"; toy_tokens="10000 100000 1000000"; spark_tokens=200000; fi
+  step atlas-ab atlas model="$model" sae="$sae16" corpus="$corpus" tokens="${JLENS_BENCH_ATLAS_AB_TOKENS:-$ab_tokens}" threads="$T" shard=8 \
     lens=32 work="$B/work-atlas-ab"
   rss() { # name model sae tokens
     [ -f "$R/$1.json" ] && { echo "bench: $1 (cached)" >&2; return 0; }
     echo "bench: $1 (peak RSS, $4 tokens)..." >&2
-    rm -rf "$B/work-$1"
+    rm -rf "$B/work-$1" "$R/$1.disk"
+    # the work folder's peak size (checkpoints and spilled codes), sampled every 5 s
+    ( peak=0; while sleep 5; do s=$(du -sb "$B/work-$1" 2>/dev/null | cut -f1) || continue
+        [ -n "$s" ] && [ "$s" -gt "$peak" ] && { peak=$s; echo "$peak" >"$R/$1.disk"; }; done ) &
+    local mon=$!
     # a fixed heap, so the JVM's lazy heap growth does not read as memory that grows with the corpus
     /usr/bin/time -f '%M' -o "$R/$1.time" "${java[@]}" -Xmx512m dev.jlens.bench.Bench atlas model="$2" sae="$3" corpus="$corpus" tokens="$4" \
       threads="$T" shard=32 baseline=false lens=0 work="$B/work-$1" label="$1" out="$R/$1.json"
+    kill "$mon" 2>/dev/null || true
     rm -rf "$B/work-$1"
   }
-  for n in ${JLENS_BENCH_ATLAS_TOKENS:-1024 4096 16384}; do rss "atlas-rss-$n" "$model" "$sae16" "$n"; done
+  for n in ${JLENS_BENCH_ATLAS_TOKENS:-$rss_tokens}; do rss "atlas-rss-$n" "$model" "$sae16" "$n"; done
   toy="$JLENS_ROOT/models/generated/planted-france"
   [ -f "$toy/model.gguf" ] || cli atlas --max-tokens 1 --out "$B/work-toy-init" >/dev/null 2>&1 || true
-  for n in ${JLENS_BENCH_ATLAS_TOY_TOKENS:-10000 100000 1000000}; do rss "atlas-toy-rss-$n" "$toy/model.gguf" "$toy/coarse/params.npz" "$n"; done
+  for n in ${JLENS_BENCH_ATLAS_TOY_TOKENS:-$toy_tokens}; do rss "atlas-toy-rss-$n" "$toy/model.gguf" "$toy/coarse/params.npz" "$n"; done
   [ -f "$R/atlas-memory-262k.json" ] || "${java[@]}" -Xmx4g dev.jlens.bench.Bench atlas-memory d_sae=262144 out="$R/atlas-memory-262k.json"
   s32="$B/layer_12/width_16k-f32/params.npz"; s16="$B/layer_12/width_16k-bf16"
   [ -f "$s32" ] || cli toy-sae --d-sae 16384 --npz "$s32" >&2
@@ -188,7 +199,7 @@ if [ "$mode" = atlas ]; then
   sjar="$JLENS_ROOT/spark/target/jlens-spark-0.1.0-SNAPSHOT.jar"
   if [ ! -f "$R/spark-vs-embedded.json" ] && [ -f "$sjar" ] && [ -f "$JLENS_ROOT/spark/target/classpath.txt" ]; then
     sflags="$(sed -n 's:.*<spark.jvm.flags>\(.*\)</spark.jvm.flags>.*:\1:p' "$JLENS_ROOT/spark/pom.xml")"
-    stok=${JLENS_BENCH_ATLAS_SPARK_TOKENS:-200000}
+    stok=${JLENS_BENCH_ATLAS_SPARK_TOKENS:-$spark_tokens}
     runs_json=""
     for i in 1 2; do
       for how in embedded spark; do

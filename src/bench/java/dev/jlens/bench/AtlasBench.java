@@ -161,7 +161,7 @@ final class AtlasBench {
             int n = Math.min(lensSample, fired.length);
             if (n > 0) {
                 try (GgufFile gguf = GgufFile.open(modelPath)) {
-                    LogitLens lens = new LogitLens(gguf, KernelProvider.best());
+                    LogitLens lens = new LogitLens(gguf, KernelProvider.best(), threads);
                     long l0 = System.nanoTime();
                     lens.compute(n, k -> sae.decoderRow(fired[k]), s.logitTokens());
                     double ls = (System.nanoTime() - l0) / 1e9;
@@ -230,6 +230,11 @@ final class AtlasBench {
 
     private static String f(String fmt, double v) { return String.format(java.util.Locale.ROOT, fmt, v); }
 
+    /** A work folder's peak size in MB from its {@code .disk} file (bytes), or "-". */
+    private static String disk(Path f) throws IOException {
+        return Files.exists(f) ? f("%.1f MB", Long.parseLong(Files.readString(f).strip()) / 1e6) : "-";
+    }
+
     private static String gib(long kib) { return f("%.2f GiB", kib / 1048576.0); }
 
     static String render(Path r) throws IOException {
@@ -267,7 +272,7 @@ final class AtlasBench {
             md.append("After the scan: reading the corpus once (tokenize, spool) ").append(f("%.2f", ab.path("spool_s").asDouble())).append(" s; the example windows of ")
               .append(ab.path("fired_features").asInt()).append(" fired features from the spilled codes ").append(f("%.2f", ab.path("windows_s").asDouble())).append(ab.has("logit_lens_sample_s") ? " s; " : " s.");
             if (ab.has("logit_lens_sample_s")) {
-                md.append("the logit lens (dot products, features in parallel, over the ").append(ab.path("logit_lens_vocab").asInt()).append("-token unembedding) took ")
+                md.append("the logit lens (ggml mul_mat of the folded decoder rows on the quantized ").append(ab.path("logit_lens_vocab").asInt()).append("-token token_embd) took ")
                   .append(f("%.1f", ab.path("logit_lens_sample_s").asDouble())).append(" s for ").append(ab.path("logit_lens_sample").asInt())
                   .append(" features, so about ").append(f("%.0f", ab.path("logit_lens_all_fired_s_estimate").asDouble())).append(" s for all fired features: a fixed cost per atlas, ")
                   .append("independent of the corpus size.\n\n");
@@ -284,7 +289,7 @@ final class AtlasBench {
                 String max = Files.exists(time) ? gib(Long.parseLong(Files.readString(time).strip().lines().reduce((a, b) -> b).orElse("0").strip())) : "-";
                 rss.add(new String[] {name.contains("toy") ? "planted toy" : "2B-shaped Q8_0", String.valueOf(j.path("tokens").asLong()),
                         f("%.1f", j.path("atlas_tokens_per_s").asDouble()), gib(j.path("VmHWM_kib").asLong()), max, gib(j.path("RssAnon_kib").asLong()),
-                        j.path("load_start").asText().replaceAll(" \\S+ \\S+$", "")});
+                        j.path("load_start").asText().replaceAll(" \\S+ \\S+$", ""), disk(r.resolve(name + ".disk"))});
             }
         }
         if (!rss.isEmpty()) {
@@ -292,7 +297,8 @@ final class AtlasBench {
             md.append("### Peak RSS vs corpus size\n\n");
             md.append("One process per row, with a fixed JVM heap (-Xmx512m in the script): the corpus read once, the statistics pass with checkpoints and spilled codes, the example windows (no logit lens). ")
               .append("VmHWM is the process's peak resident set (the memory-mapped model pages it touched included).\n\n");
-            md.append("| model | tokens | atlas tokens/s | peak RSS (VmHWM) | /usr/bin/time max RSS | RssAnon at end | load start |\n|---|---|---|---|---|---|---|\n");
+            md.append("Peak work folder: the largest size of the run's work folder (checkpoints and spilled codes of the shards done so far, sampled every 5 s), deleted when the run completes.\n\n");
+            md.append("| model | tokens | atlas tokens/s | peak RSS (VmHWM) | /usr/bin/time max RSS | RssAnon at end | load start | peak work folder |\n|---|---|---|---|---|---|---|---|\n");
             for (String[] x : rss) md.append("| ").append(String.join(" | ", x)).append(" |\n");
             md.append('\n');
         }
