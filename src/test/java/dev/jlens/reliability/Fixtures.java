@@ -20,6 +20,18 @@ final class Fixtures {
 
     private Fixtures() {}
 
+    /**
+     * {@code pb} with SIGINT restored to its default action in the child. A process started in the background by a
+     * shell without job control (nohup, {@code cmd &} in a script, some CI runners) inherits SIGINT as ignored, and so
+     * do its children; a JVM then installs no SIGINT handler, and a test that interrupts a child would fail for a
+     * reason that is not the code's. GNU env's --default-signal resets it and execs (the pid stays the child's).
+     */
+    static ProcessBuilder interruptible(ProcessBuilder pb) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("env", "--default-signal=INT"));
+        cmd.addAll(pb.command());
+        return pb.command(cmd);
+    }
+
     /** The `toy-model --kind tiny` gemma2 (14 layers, d=64, vocabulary of the shipped prompt words), once per JVM. */
     static synchronized Path tinyModel() {
         if (tiny == null) {

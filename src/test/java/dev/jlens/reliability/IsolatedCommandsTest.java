@@ -149,7 +149,7 @@ class IsolatedCommandsTest {
         // a slow run (30,000 permutations) so the worker still computes when its host is signalled
         List<String> args = new ArrayList<>(france(out, tmp.resolve("cache-signal-" + signal), "--isolated"));
         args.set(args.indexOf("--permutations") + 1, "30000");
-        Process host = JavaProcess.builder("dev.jlens.cli.Main", args).directory(work.toFile())
+        Process host = Fixtures.interruptible(JavaProcess.builder("dev.jlens.cli.Main", args)).directory(work.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("signal.err").toFile()).start();
         try {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

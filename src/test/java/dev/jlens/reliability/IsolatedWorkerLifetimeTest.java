@@ -25,7 +25,7 @@ class IsolatedWorkerLifetimeTest {
     @ValueSource(strings = {"KILL", "INT", "TERM"})
     void theWorkerEndsWithItsHostAndLeavesNoStagingFolder(String signal) throws Exception {
         Path out = dir.resolve("out");
-        Process host = JavaProcess.builder(IsolatedHostMain.class.getName(), List.of(Fixtures.tinyModel().toString(), out.toString(), "60000"))
+        Process host = Fixtures.interruptible(JavaProcess.builder(IsolatedHostMain.class.getName(), List.of(Fixtures.tinyModel().toString(), out.toString(), "60000")))
                 .redirectOutput(dir.resolve("host.out").toFile()).redirectError(dir.resolve("host.err").toFile()).start();
         try {
             ProcessHandle worker = awaitWorker(host);
