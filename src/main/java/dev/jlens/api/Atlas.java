@@ -41,6 +41,11 @@ public final class Atlas {
      */
     public record Options(int layer, int contextLength, int top, long maxTokens, String format, String textField, boolean skipBad,
                           int threads, EncoderKind encoder, int batchTokens, int shardContexts) {
+        /**
+         * Validates every value before any file is read: layer in [0, 1024], contextLength in [2, 8192], top in
+         * [1, 1000], maxTokens and threads &gt;= 0 (at most 4096 threads), batchTokens in [contextLength, 65536],
+         * shardContexts in [1, 2^20], a known format and a CPU encoder (IllegalArgumentException naming the option).
+         */
         public Options {
             Objects.requireNonNull(format, "format");
             CorpusFormat.parse(format);
@@ -49,15 +54,63 @@ public final class Atlas {
             if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0 (0 = no cap), got " + maxTokens);
         }
 
-        /** Layer 12, 128-token contexts, top 20, whole corpus, auto format, all cores, auto encoder, 512-token batches, 256-context shards. */
+        /**
+         * The options {@code jlens atlas} uses without flags.
+         *
+         * @return layer 12, 128-token contexts, top 20, whole corpus, auto format, JSONL key {@code text}, bad documents
+         *         fail the run, all cores, auto encoder, 512-token batches, 256-context shards
+         */
         public static Options defaults() {
             return new Options(12, 128, 20, 0, "auto", "text", false, 0, EncoderKind.AUTO, 512, 256);
         }
 
+        /**
+         * A copy with {@link #maxTokens()} replaced.
+         *
+         * @param n the most corpus tokens to scan, BOS included, &gt;= 0; 0 scans the whole corpus
+         * @return the new options
+         * @throws IllegalArgumentException when {@code n} is negative
+         */
         public Options withMaxTokens(long n) { return new Options(layer, contextLength, top, n, format, textField, skipBad, threads, encoder, batchTokens, shardContexts); }
+
+        /**
+         * A copy with {@link #layer()} replaced.
+         *
+         * @param l the 0-based layer to tap, in [0, 1024]; it must be the SAEs' hook layer and exist in the model
+         * @return the new options
+         * @throws IllegalArgumentException when {@code l} is out of range
+         */
         public Options withLayer(int l) { return new Options(l, contextLength, top, maxTokens, format, textField, skipBad, threads, encoder, batchTokens, shardContexts); }
+
+        /**
+         * A copy with {@link #threads()} replaced.
+         *
+         * @param n CPU threads for the model and the encoder, in [0, 4096]; 0 = one per available processor
+         * @return the new options
+         * @throws IllegalArgumentException when {@code n} is out of range
+         */
         public Options withThreads(int n) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, n, encoder, batchTokens, shardContexts); }
+
+        /**
+         * A copy with {@link #encoder()} replaced.
+         *
+         * @param e {@link EncoderKind#AUTO}, {@link EncoderKind#VECTOR}, {@link EncoderKind#GGML} or
+         *          {@link EncoderKind#SCALAR}
+         * @return the new options
+         * @throws IllegalArgumentException for {@link EncoderKind#GGML_GPU} (the atlas runs on the CPU)
+         * @throws NullPointerException when {@code e} is null
+         */
         public Options withEncoder(EncoderKind e) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, threads, e, batchTokens, shardContexts); }
+
+        /**
+         * A copy with {@link #batchTokens()} and {@link #shardContexts()} replaced. Neither changes the atlas's bytes:
+         * batches are packed per shard, and shards merge in order.
+         *
+         * @param batch tokens decoded together, in [{@link #contextLength()}, 65536]
+         * @param shard contexts per checkpointed shard, in [1, 2^20]: the unit of resume and of distribution
+         * @return the new options
+         * @throws IllegalArgumentException when a value is out of range
+         */
         public Options withBatching(int batch, int shard) { return new Options(layer, contextLength, top, maxTokens, format, textField, skipBad, threads, encoder, batch, shard); }
 
         AtlasSettings settings() { return settings(layer, contextLength, top, threads, encoder, batchTokens, shardContexts); }
@@ -93,6 +146,21 @@ public final class Atlas {
      * {@code options.layer()}) over the corpus {@code corpus} (a file, folder or glob) into {@code out}: the folder
      * itself for one SAE, a subfolder per SAE for several. Everything is validated, the whole corpus included,
      * before the first forward pass.
+     *
+     * @param model    a gemma2 GGUF file with a BOS token
+     * @param saes     SAEs as paths (Gemma Scope {@code params.npz} or SAELens directory) or registry ids, at least one;
+     *                 each must read {@code d_model}-wide rows of {@code options.layer()}
+     * @param corpus   a text file, a folder or a glob of files, read as {@code options.format()} says
+     * @param out      the output folder, created when missing; it also holds the run's checkpoints
+     *                 ({@code .atlas-work/}) until the run finishes, so a rerun resumes from them
+     * @param options  what to read and compute
+     * @param progress stages {@code "scan"} and {@code "examples"}, counted in corpus tokens, or null for none
+     * @return the folders written, what was scanned and which encoder each SAE ran with
+     * @throws IllegalArgumentException (bad input) when the model, an SAE, the layer or the corpus is unusable (an SAE
+     *                                  of another layer or width, a corpus with no text, {@code out} a file...), or
+     *                                  another run holds {@code out}
+     * @throws IOException when a file is missing, malformed or cannot be read or written
+     * @throws NullPointerException when {@code model}, {@code out} or {@code options} is null
      */
     public static Summary run(Path model, List<String> saes, String corpus, Path out, Options options, ProgressListener progress) throws IOException {
         Objects.requireNonNull(model, "model");
@@ -136,7 +204,19 @@ public final class Atlas {
      * run, plus features.parquet and examples.parquet per SAE. Needs the jlens-spark module and Spark on the class
      * path (scripts/jlens-spark); without them it fails with an IllegalArgumentException saying so.
      *
-     * @param partitions Spark partitions per pass (0 = Spark's default parallelism)
+     * @param master     {@code local[N]}, a cluster URL, or {@code default}
+     * @param partitions Spark partitions per pass, &gt;= 0 (0 = Spark's default parallelism)
+     * @param model      as {@link #run}; every executor loads it, so it must be readable at this path there
+     * @param saes       as {@link #run}; every executor loads them, so the same holds
+     * @param corpus     as {@link #run}, read by the driver
+     * @param out        as {@link #run}, written by the driver
+     * @param options    as {@link #run}; its threads are the model threads of one Spark task (0 = {@code spark.task.cpus})
+     * @param progress   as {@link #run}
+     * @return as {@link #run}
+     * @throws IllegalArgumentException as {@link #run}, when {@code partitions} is negative, and when Spark or the
+     *                                  jlens-spark module is missing
+     * @throws IOException as {@link #run}
+     * @throws NullPointerException when {@code master}, {@code model}, {@code out} or {@code options} is null
      */
     public static Summary runOnSpark(String master, int partitions, Path model, List<String> saes, String corpus, Path out,
                                      Options options, ProgressListener progress) throws IOException {
@@ -175,6 +255,15 @@ public final class Atlas {
     /**
      * Writes an atlas folder (one SAE's) as the batch JSON files SAEDashboard produces for Neuronpedia's importer
      * into {@code out} (field mapping and approximations: docs/atlas-browser.md).
+     *
+     * @param atlasFolder one SAE's atlas folder, as {@link #run} writes it
+     * @param out         the folder for {@code batch-0.json}, {@code batch-1.json}... (128 features each, ascending
+     *                    ids) and {@code skipped_indexes.json}
+     * @return the batch files, the features exported and the features skipped
+     * @throws IOException when the atlas folder is missing, does not follow the atlas format (an
+     *                     {@link dev.jlens.errors.InvalidFileException} naming file, line and field), or a file cannot
+     *                     be written
+     * @throws NullPointerException when an argument is null
      */
     public static NeuronpediaBatches exportNeuronpedia(Path atlasFolder, Path out) throws IOException {
         Objects.requireNonNull(atlasFolder, "atlasFolder");
@@ -183,10 +272,22 @@ public final class Atlas {
         return new NeuronpediaBatches(w.batches(), w.features(), w.skipped());
     }
 
-    /** The toy default: the planted France model, its coarse and fine SAEs, and a corpus of the shipped prompts. */
+    /**
+     * The toy default: the planted France model, its coarse and fine SAEs, and a corpus of the shipped prompts.
+     *
+     * @param model  the planted France GGUF
+     * @param saes   the coarse and fine SAEs' registry ids, in that order
+     * @param corpus every shipped prompt (France, neutral, distractor sets, in that order), one document per line
+     */
     public record Toy(Path model, List<String> saes, Path corpus) {}
 
-    /** The toy default, generated on first use (a line goes to {@code log}, which may be null). */
+    /**
+     * The toy default, generated on first use (as {@link Toys#plantedFrance(boolean, PrintWriter)}), with its corpus.
+     *
+     * @param log gets a line before the files are generated, or null for none
+     * @return the model, SAEs and corpus for {@link #run}
+     * @throws IOException when the files cannot be written or read
+     */
     public static Toy toy(PrintWriter log) throws IOException {
         ToyDefault.Files f = ToyDefault.ensure(true, log);
         return new Toy(f.model(), List.of(f.coarseId(), f.fineId()), ToyDefault.atlasCorpus(f));

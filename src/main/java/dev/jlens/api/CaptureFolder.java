@@ -64,33 +64,100 @@ public final class CaptureFolder {
             contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads, fastKv); // the context's own checks
         }
 
-        /** Options with the default numerics (f32 K/V cache). */
+        /**
+         * Options with the default numerics (f32 K/V cache).
+         *
+         * @param contextTokens   context size in tokens, &gt;= 1: the most tokens per batch
+         * @param ubatchTokens    tokens per compute step, &gt;= 1 (capped at {@code contextTokens})
+         * @param promptsPerBatch the most prompts per batch, in [1, 256] (capped at {@code contextTokens})
+         * @param threads         CPU threads, in [1, 512]
+         * @param gpuLayers       llama.cpp's {@code n_gpu_layers}, 0 for none
+         * @param gpuCapture      put exactly blocks 0..layer on the GPU
+         * @param isolated        run llama.cpp in a worker process
+         * @throws IllegalArgumentException naming the value that is out of range
+         */
         public Options(int contextTokens, int ubatchTokens, int promptsPerBatch, int threads, int gpuLayers, boolean gpuCapture,
                        boolean isolated) {
             this(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, false);
         }
 
-        /** 2048-token context, 512-token steps, 64 prompts per batch, all cores, CPU only, in this process, f32 K/V cache. */
+        /**
+         * The options {@code jlens capture} uses without flags.
+         *
+         * @return 2048-token context, 512-token steps, 64 prompts per batch, one thread per available processor, CPU
+         *         only, in this process, f32 K/V cache
+         */
         public static Options defaults() {
             return new Options(2048, 512, 64, Runtime.getRuntime().availableProcessors(), 0, false, false, false);
         }
 
-        /** A copy with {@link #contextTokens()} replaced (validated like the constructor). */
+        /**
+         * A copy with {@link #contextTokens()} replaced.
+         *
+         * @param n the context size in tokens, &gt;= 1; the step and batch sizes are capped at it
+         * @return the new options
+         * @throws IllegalArgumentException when {@code n} &lt; 1
+         */
         public Options withContextTokens(int n) { return new Options(n, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, fastKv); }
-        /** A copy with {@link #ubatchTokens()} replaced (validated like the constructor). */
+
+        /**
+         * A copy with {@link #ubatchTokens()} replaced.
+         *
+         * @param n tokens per compute step, &gt;= 1 (capped at {@link #contextTokens()})
+         * @return the new options
+         * @throws IllegalArgumentException when {@code n} &lt; 1
+         */
         public Options withUbatchTokens(int n) { return new Options(contextTokens, n, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, fastKv); }
-        /** A copy with {@link #promptsPerBatch()} replaced (validated like the constructor). */
+
+        /**
+         * A copy with {@link #promptsPerBatch()} replaced.
+         *
+         * @param n the most prompts per batch, in [1, 256] (capped at {@link #contextTokens()})
+         * @return the new options
+         * @throws IllegalArgumentException when {@code n} is outside [1, 256]
+         */
         public Options withPromptsPerBatch(int n) { return new Options(contextTokens, ubatchTokens, n, threads, gpuLayers, gpuCapture, isolated, fastKv); }
-        /** A copy with {@link #threads()} replaced (validated like the constructor). */
+
+        /**
+         * A copy with {@link #threads()} replaced.
+         *
+         * @param n CPU threads, in [1, 512] (ggml's limit)
+         * @return the new options
+         * @throws IllegalArgumentException when {@code n} is outside [1, 512]
+         */
         public Options withThreads(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, n, gpuLayers, gpuCapture, isolated, fastKv); }
-        /** A copy with {@link #gpuLayers()} replaced (validated like the constructor). */
+
+        /**
+         * A copy with {@link #gpuLayers()} replaced.
+         *
+         * @param n layers llama.cpp offloads to a GPU backend ({@code n_gpu_layers}: the last ones), 0 for none
+         * @return the new options
+         */
         public Options withGpuLayers(int n) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, n, gpuCapture, isolated, fastKv); }
-        /** A copy with {@link #gpuCapture()} replaced (validated like the constructor). */
+
+        /**
+         * A copy with {@link #gpuCapture()} replaced.
+         *
+         * @param b true to put exactly blocks 0..layer on the GPU (the write then needs a GPU device)
+         * @return the new options
+         */
         public Options withGpuCapture(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, b, isolated, fastKv); }
-        /** A copy with {@link #isolated()} replaced (validated like the constructor). */
+
+        /**
+         * A copy with {@link #isolated()} replaced.
+         *
+         * @param b true to run llama.cpp in a worker process (the write then refuses {@code gpuCapture} and
+         *          {@code fastKv})
+         * @return the new options
+         */
         public Options withIsolated(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, b, fastKv); }
 
-        /** A copy with {@link #fastKv()} replaced. */
+        /**
+         * A copy with {@link #fastKv()} replaced.
+         *
+         * @param b true for llama.cpp's f16 K/V cache, false for the f32 cache of the reference numerics
+         * @return the new options
+         */
         public Options withFastKv(boolean b) { return new Options(contextTokens, ubatchTokens, promptsPerBatch, threads, gpuLayers, gpuCapture, isolated, b); }
 
         Context.Params params() { return contextParams(contextTokens, ubatchTokens, promptsPerBatch, threads, fastKv); }
@@ -119,6 +186,12 @@ public final class CaptureFolder {
      * The activations are mapped from activations.npy, not copied; close the result to unmap them. A missing folder or
      * file, a malformed capture.json or tokens.csv, or an activations.npy whose shape or dtype does not match, throws an
      * exception for which {@link Failures#isBadInput} is true, naming the file.
+     *
+     * @param dir a capture folder ({@code capture.json}, {@code tokens.csv}, {@code activations.npy})
+     * @return its rows, prompt indices counted from 0 in the folder's prompt order; the caller closes them
+     * @throws IOException when a file is missing ({@link java.nio.file.NoSuchFileException}), malformed or inconsistent
+     *                     with the others ({@link dev.jlens.errors.InvalidFileException}), or cannot be read
+     * @throws NullPointerException when {@code dir} is null
      */
     public static LayerActivations read(Path dir) throws IOException {
         Objects.requireNonNull(dir, "dir");
@@ -152,6 +225,22 @@ public final class CaptureFolder {
      * (created if missing). Bad input (a missing or invalid model file, an empty prompt, a layer out of range, a prompt
      * longer than the context, no GPU for {@code gpuCapture}) throws IllegalArgumentException; {@code progress} (may
      * be null) counts captured rows.
+     *
+     * @param model    a gemma2 GGUF file
+     * @param prompts  the prompt texts, at least one, none blank, each within {@link Options#contextTokens()} tokens
+     *                 with its BOS (rejected, never truncated); {@link Prompts#load} reads a prompt file
+     * @param layer    the 0-based layer whose output is captured, in [0, the model's layers)
+     * @param outDir   the capture folder, created when missing; the files of an earlier capture there are replaced
+     *                 together, and a failed capture leaves them as they were
+     * @param options  context size, batching, threads, GPU use, isolation and K/V precision
+     * @param progress stage {@code "capture"}, one unit per row (token), or null for none; not called when
+     *                 {@link Options#isolated()}
+     * @return the files written, the row count, d_model, the layer and the wall time
+     * @throws IllegalArgumentException on bad input, as above, when another write holds {@code outDir}, and when
+     *                                  llama.cpp crashes on the model in the {@link Options#isolated()} worker
+     * @throws IOException when a file cannot be written, or the isolated worker fails or is killed from outside
+     * @throws NullPointerException when {@code options} is null
+     * @throws dev.jlens.errors.NativeException when llama.cpp fails in this process
      */
     public static Result write(Path model, List<String> prompts, int layer, Path outDir, Options options, ProgressListener progress)
             throws IOException {

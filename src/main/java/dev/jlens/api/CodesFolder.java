@@ -44,6 +44,21 @@ public final class CodesFolder {
      * writes {@code outDir} (created if missing) with the {@code encoder} ({@link EncoderKind#parse} reads a spelling
      * such as {@code ggml-gpu}). {@code progress} (may be null) counts encoded rows. A malformed file or a
      * width mismatch throws an exception for which {@link Failures#isBadInput} is true.
+     *
+     * @param sae            the SAE: a Gemma Scope {@code params.npz}, a SAELens directory or a registry id; its
+     *                       {@code d_in} must equal the activations' width
+     * @param activationsNpy float32 {@code [rows x d_in]} {@code .npy}; when a {@code capture.json} is next to it, the
+     *                       SAE's hook must be that capture's layer, and its {@code tokens.csv} marks the BOS rows
+     * @param outDir         the codes folder, created when missing; its {@code codes.npz} and {@code metrics.json} are
+     *                       replaced together, and a failed write leaves them as they were
+     * @param encoder        which encoder computes the codes (not null); {@link EncoderKind#AUTO} picks one
+     * @param progress       stage {@code "encode"}, one unit per row, or null for none
+     * @return the metrics also written to {@code metrics.json}
+     * @throws IOException when a file is missing, malformed (an {@link dev.jlens.errors.InvalidFileException}: bad
+     *                     input) or cannot be read or written
+     * @throws IllegalArgumentException (bad input) when the SAE's width or hook does not fit the activations or
+     *                                  their capture, naming both, or another write holds {@code outDir}
+     * @throws NullPointerException when {@code encoder} is null
      */
     public static Metrics write(String sae, Path activationsNpy, Path outDir, EncoderKind encoder, ProgressListener progress) throws IOException {
         return write(sae, activationsNpy, outDir, encoder, -1, progress);
@@ -54,6 +69,19 @@ public final class CodesFolder {
      * ({@code hookLayer} >= 0; -1: not given): a params.npz whose path names no layer takes it, and an SAE whose hook
      * names another layer, or a capture.json of another layer, is refused. Without it the layer of capture.json next
      * to the activations is used, and an SAE of another layer or hook kind is refused (bad input, naming both hooks).
+     *
+     * @param sae            as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}
+     * @param activationsNpy as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}
+     * @param outDir         as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}
+     * @param encoder        as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}
+     * @param hookLayer      the 0-based layer the SAE reads ({@code blocks.<hookLayer>.hook_resid_post}), or -1 when
+     *                       not stated
+     * @param progress       as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}
+     * @return the metrics also written to {@code metrics.json}
+     * @throws IOException as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}
+     * @throws IllegalArgumentException as {@link #write(String, Path, Path, EncoderKind, ProgressListener)}, and when
+     *                                  the SAE's hook or the capture's layer is not {@code hookLayer}
+     * @throws NullPointerException when {@code encoder} is null
      */
     public static Metrics write(String sae, Path activationsNpy, Path outDir, EncoderKind encoder, int hookLayer, ProgressListener progress) throws IOException {
         EncodeJob.Metrics m = EncodeJob.run(sae, activationsNpy, outDir, encoder, hookLayer, Bridge.progress(progress));

@@ -23,7 +23,14 @@ public enum EncoderKind {
 
     EncoderKind(String spelling) { this.spelling = spelling; }
 
-    /** {@code auto}, {@code vector}, {@code ggml}, {@code ggml-gpu} or {@code scalar}, any case; anything else throws IllegalArgumentException. */
+    /**
+     * Reads an encoder's spelling, as the command line and results.json write it.
+     *
+     * @param s {@code auto}, {@code vector}, {@code ggml}, {@code ggml-gpu} or {@code scalar}, any case, surrounding
+     *          whitespace ignored
+     * @return the encoder of that spelling
+     * @throws IllegalArgumentException when {@code s} is null or another word, naming it and the five spellings
+     */
     public static EncoderKind parse(String s) {
         String k = s == null ? "" : s.strip().toLowerCase(Locale.ROOT);
         for (EncoderKind e : values()) if (e.spelling.equals(k)) return e;

@@ -51,7 +51,13 @@ public final class Experiment {
         /** the activation at the prompt's last token */
         LAST;
 
-        /** {@code max}, {@code mean} or {@code last}, any case; anything else throws IllegalArgumentException. */
+        /**
+         * Reads an aggregate's name, as the command line and results.json spell it.
+         *
+         * @param s {@code max}, {@code mean} or {@code last}, any case, surrounding whitespace ignored
+         * @return the aggregate of that name
+         * @throws IllegalArgumentException when {@code s} is null or another word
+         */
         public static Aggregate parse(String s) {
             for (Aggregate a : values()) if (a.name().equalsIgnoreCase(s == null ? "" : s.strip())) return a;
             throw new IllegalArgumentException("unknown aggregate '" + s + "': expected max, mean or last");
@@ -113,17 +119,26 @@ public final class Experiment {
          * 100 fine candidates, min activation 0.5, cosine 0.3, correlation 0.5, 3 sub-features, 1000 permutations,
          * seed 1234, auto encoder, 2048-token context, 64 prompts per batch, all cores, CPU capture, f32 K/V cache, cache
          * {@code runs/cache} (relative to the working directory).
+         *
+         * @return the default settings, one thread per available processor
          */
         public static Settings defaults() {
             return new Settings(null, null, 12, Aggregate.MAX, 10, 100, 0.5, 0.3, 0.5, 3, 1000, 1234, EncoderKind.AUTO, 2048, 64,
                     Runtime.getRuntime().availableProcessors(), false, false, Path.of("runs", "cache"));
         }
 
-        /** A builder starting from {@link #defaults()}. */
+        /**
+         * A builder starting from {@link #defaults()}.
+         *
+         * @return a new builder
+         */
         public static Builder builder() { return defaults().toBuilder(); }
 
-        /** A builder starting from these settings. */
-        /** Sets {@link Settings#toBuilder()}. */
+        /**
+         * A builder starting from these settings.
+         *
+         * @return a new builder holding these values
+         */
         public Builder toBuilder() { return new Builder(this); }
 
         ExperimentConfig config(Path model, String coarseSae, String fineSae, Path outDir) {
@@ -151,46 +166,165 @@ public final class Experiment {
                 gpuCapture = s.gpuCapture; fastKv = s.fastKv; cacheDir = s.cacheDir;
             }
 
-            /** Sets {@link Settings#targetPrompts()}. */
+            /**
+             * Sets {@link Settings#targetPrompts()}.
+             *
+             * @param p the target prompt file ({@code .jsonl} with facets, or {@code .txt}); null for the shipped France set
+             * @return this builder
+             */
             public Builder targetPrompts(Path p) { targetPrompts = p; return this; }
-            /** Sets {@link Settings#controlPrompts()}. */
+
+            /**
+             * Sets {@link Settings#controlPrompts()}.
+             *
+             * @param p the control prompt file; null for the shipped neutral set
+             * @return this builder
+             */
             public Builder controlPrompts(Path p) { controlPrompts = p; return this; }
-            /** Sets {@link Settings#layer()}. */
+
+            /**
+             * Sets {@link Settings#layer()}.
+             *
+             * @param l the 0-based layer to capture, &gt;= 0; it must be the SAEs' hook layer and exist in the model
+             * @return this builder
+             */
             public Builder layer(int l) { layer = l; return this; }
-            /** Sets {@link Settings#aggregate()}. */
+
+            /**
+             * Sets {@link Settings#aggregate()}.
+             *
+             * @param a how a prompt's token activations become one value per feature, not null
+             * @return this builder
+             */
             public Builder aggregate(Aggregate a) { aggregate = a; return this; }
-            /** Sets {@link Settings#anchors()}. */
+
+            /**
+             * Sets {@link Settings#anchors()}.
+             *
+             * @param n how many top coarse features become anchors, &gt;= 1
+             * @return this builder
+             */
             public Builder anchors(int n) { anchors = n; return this; }
-            /** Sets {@link Settings#fineCandidates()}. */
+
+            /**
+             * Sets {@link Settings#fineCandidates()}.
+             *
+             * @param n how many top fine features are mapped against the anchors, &gt;= 1
+             * @return this builder
+             */
             public Builder fineCandidates(int n) { fineCandidates = n; return this; }
-            /** Sets {@link Settings#minActivation()}. */
+
+            /**
+             * Sets {@link Settings#minActivation()}.
+             *
+             * @param v the mean target activation a feature needs to be ranked by selectivity, &gt;= 0
+             * @return this builder
+             */
             public Builder minActivation(double v) { minActivation = v; return this; }
-            /** Sets {@link Settings#minCosine()}. */
+
+            /**
+             * Sets {@link Settings#minCosine()}.
+             *
+             * @param v the decoder cosine a match must exceed, in [-1, 1)
+             * @return this builder
+             */
             public Builder minCosine(double v) { minCosine = v; return this; }
-            /** Sets {@link Settings#minCorrelation()}. */
+
+            /**
+             * Sets {@link Settings#minCorrelation()}.
+             *
+             * @param v the per-prompt activation correlation a match must exceed, in [-1, 1)
+             * @return this builder
+             */
             public Builder minCorrelation(double v) { minCorrelation = v; return this; }
-            /** Sets {@link Settings#minSubFeatures()}. */
+
+            /**
+             * Sets {@link Settings#minSubFeatures()}.
+             *
+             * @param n the fine matches the best anchor needs for GO, &gt;= 1
+             * @return this builder
+             */
             public Builder minSubFeatures(int n) { minSubFeatures = n; return this; }
-            /** Sets {@link Settings#permutations()}. */
+
+            /**
+             * Sets {@link Settings#permutations()}.
+             *
+             * @param n label permutations per feature for the permutation check, &gt;= 1
+             * @return this builder
+             */
             public Builder permutations(int n) { permutations = n; return this; }
-            /** Sets {@link Settings#seed()}. */
+
+            /**
+             * Sets {@link Settings#seed()}.
+             *
+             * @param s seed of the permutations, any value
+             * @return this builder
+             */
             public Builder seed(long s) { seed = s; return this; }
-            /** Sets {@link Settings#encoder()}. */
+
+            /**
+             * Sets {@link Settings#encoder()}.
+             *
+             * @param e the SAE encoder, not null
+             * @return this builder
+             */
             public Builder encoder(EncoderKind e) { encoder = e; return this; }
-            /** Sets {@link Settings#contextTokens()}. */
+
+            /**
+             * Sets {@link Settings#contextTokens()}.
+             *
+             * @param n context size in tokens, &gt;= 16: the most tokens per capture batch
+             * @return this builder
+             */
             public Builder contextTokens(int n) { contextTokens = n; return this; }
-            /** Sets {@link Settings#promptsPerBatch()}. */
+
+            /**
+             * Sets {@link Settings#promptsPerBatch()}.
+             *
+             * @param n the most prompts per capture batch, in [1, 256]
+             * @return this builder
+             */
             public Builder promptsPerBatch(int n) { promptsPerBatch = n; return this; }
-            /** Sets {@link Settings#threads()}. */
+
+            /**
+             * Sets {@link Settings#threads()}.
+             *
+             * @param n CPU threads for capture and encode, &gt;= 1
+             * @return this builder
+             */
             public Builder threads(int n) { threads = n; return this; }
-            /** Sets {@link Settings#gpuCapture()}. */
+
+            /**
+             * Sets {@link Settings#gpuCapture()}.
+             *
+             * @param b true to capture with blocks 0..layer on the GPU (the run then needs a GPU device)
+             * @return this builder
+             */
             public Builder gpuCapture(boolean b) { gpuCapture = b; return this; }
-            /** Sets {@link Settings#fastKv()}. */
+
+            /**
+             * Sets {@link Settings#fastKv()}.
+             *
+             * @param b true for llama.cpp's f16 K/V cache in capture, false for the f32 reference numerics
+             * @return this builder
+             */
             public Builder fastKv(boolean b) { fastKv = b; return this; }
-            /** Sets {@link Settings#cacheDir()}. */
+
+            /**
+             * Sets {@link Settings#cacheDir()}.
+             *
+             * @param d the folder of the activation and aggregate caches, not null; created when missing
+             * @return this builder
+             */
             public Builder cacheDir(Path d) { cacheDir = d; return this; }
 
-            /** The settings; throws IllegalArgumentException or NullPointerException naming a bad value. */
+            /**
+             * Builds the settings; the builder can be changed and built again afterwards.
+             *
+             * @return the validated settings
+             * @throws IllegalArgumentException naming the value that is out of its range
+             * @throws NullPointerException naming a missing value (aggregate, encoder, cacheDir)
+             */
             public Settings build() {
                 return new Settings(targetPrompts, controlPrompts, layer, aggregate, anchors, fineCandidates, minActivation, minCosine,
                         minCorrelation, minSubFeatures, permutations, seed, encoder, contextTokens, promptsPerBatch, threads, gpuCapture,
@@ -212,38 +346,69 @@ public final class Experiment {
          * Reads a {@code results.json} written by {@link #run} or {@link #crossmap} (snake_case keys,
          * {@code "format": "jlens-results/2"}; docs/schema/results.schema.json). A file of an older jlens (camelCase, no
          * format field) throws an exception for which {@link Failures#isBadInput} is true, naming the file and "format".
+         *
+         * @param resultsJson a {@code results.json} file
+         * @return its content
+         * @throws IOException when the file is missing, cannot be read or is not a results.json of this format
          */
         public static Results read(Path resultsJson) throws IOException {
             return new Results(Json.readFile(resultsJson, Json.RESULTS_FORMAT, ExperimentResult.class));
         }
 
-        /** The GO/NO-GO verdict. */
+        /**
+         * The GO/NO-GO verdict.
+         *
+         * @return the verdict, as results.json records it
+         */
         public Verdict verdict() { return r.verdict(); }
 
-        /** The model file the activations came from, as recorded (a path on the machine that ran the capture). */
+        /**
+         * The model file the activations came from.
+         *
+         * @return the path as results.json records it (as given to the run, or as the capture folders record it), which
+         *         may not exist on this machine
+         */
         public Path model() { return Path.of(r.config().model()); }
 
-        /** The layer analysed (0-based). */
+        /**
+         * The layer analysed.
+         *
+         * @return the 0-based layer whose output was captured
+         */
         public int layer() { return r.config().layer(); }
 
         /**
          * Whether the activations were captured with an f16 K/V cache ({@link Settings#fastKv()}); false for the f32 default,
          * and for a results.json written before the numerics were recorded.
+         *
+         * @return true when the K/V cache was f16
          */
         public boolean fastKv() {
             var n = r.config().numerics();
             return n != null && "f16".equals(n.kvCacheType());
         }
 
-        /** The coarse SAE as given to the run (id or path). */
+        /**
+         * The coarse SAE.
+         *
+         * @return the registry id or path as given to the run
+         */
         public String coarseSae() { return r.config().coarseSae().id(); }
 
-        /** The fine SAE as given to the run (id or path). */
+        /**
+         * The fine SAE.
+         *
+         * @return the registry id or path as given to the run
+         */
         public String fineSae() { return r.config().fineSae().id(); }
 
         /**
          * (Re)writes {@code report.html} (self-contained), {@code heatmap.png} and {@code scatter.png} into {@code dir}
          * (created if missing) and returns the report's path.
+         *
+         * @param dir the folder to write into, usually the run's output folder
+         * @return {@code dir/report.html}
+         * @throws IOException when a file cannot be written
          */
         public Path writeReport(Path dir) throws IOException {
             ReportWriter.write(dir, r);
@@ -272,7 +437,11 @@ public final class Experiment {
             stageSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(stageSeconds));
         }
 
-        /** The verdict, as {@code results().verdict()}. */
+        /**
+         * The verdict, as {@code results().verdict()}.
+         *
+         * @return the GO/NO-GO verdict of the run
+         */
         public Verdict verdict() { return results.verdict(); }
     }
 
@@ -318,6 +487,21 @@ public final class Experiment {
     /**
      * The whole experiment: capture (cached), encode with both SAEs (cached), contrast, cross-resolution map, verdict,
      * outputs into {@code outDir} (created if missing). {@code progress} (may be null) reports each stage.
+     *
+     * @param model     a gemma2 GGUF file
+     * @param coarseSae the coarse SAE: a {@code params.npz}, a SAELens directory or a registry id, hooked at
+     *                  {@code settings.layer()} with {@code d_in} = the model's d_model
+     * @param fineSae   the fine SAE, as {@code coarseSae}
+     * @param outDir    the output folder, created when missing; its outputs are replaced, and another run into it at
+     *                  the same time is refused
+     * @param settings  the prompts, thresholds and numerics of the run
+     * @param progress  stages {@code "capture"} (prompts), {@code "encode coarse"} and {@code "encode fine"} (cached
+     *                  batches), or null for none
+     * @return the results, the files written and the time per stage
+     * @throws IllegalArgumentException (bad input) when the model, an SAE, the layer or a prompt does not fit, or another
+     *                                  run holds {@code outDir}
+     * @throws IOException when a file is missing, malformed or cannot be read or written
+     * @throws NullPointerException when {@code settings} is null
      */
     public static Outcome run(Path model, String coarseSae, String fineSae, Path outDir, Settings settings, ProgressListener progress)
             throws IOException {
@@ -329,6 +513,16 @@ public final class Experiment {
      * The default output folder of a run: {@code root/<name>-<12 hex digits>}, where the digits hash the model file's
      * content and path, the SAEs and every setting that changes results, so the same configuration always lands in
      * the same folder. Hashing reads the model file once (the hash is cached under the settings' cache folder).
+     *
+     * @param root      the folder that holds run folders, e.g. {@code runs}
+     * @param name      the run folder's prefix, e.g. {@code france}
+     * @param model     the model file, as {@link #run} takes it
+     * @param coarseSae the coarse SAE, as {@link #run} takes it
+     * @param fineSae   the fine SAE, as {@link #run} takes it
+     * @param settings  the run's settings
+     * @return {@code root/<name>-<12 hex digits>}; the folder itself is not created
+     * @throws IOException when the model file cannot be read
+     * @throws NullPointerException when {@code settings} is null
      */
     public static Path runFolder(Path root, String name, Path model, String coarseSae, String fineSae, Settings settings) throws IOException {
         Objects.requireNonNull(settings, "settings");
@@ -341,6 +535,17 @@ public final class Experiment {
      * {@code prompt_features.npz}, the prompt x feature matrix in scipy's CSR layout). Uses the settings' aggregate,
      * permutations, seed, minimum activation, {@code fineCandidates} (how many top features are listed), encoder,
      * threads and cache folder.
+     *
+     * @param captures the target and control capture folders, of one model (same d_model, BOS and numerics)
+     * @param sae      the SAE, as {@link #run} takes it, hooked at {@code settings.layer()}
+     * @param outDir   the output folder, created when missing; another run into it at the same time is refused
+     * @param settings the run's settings (those named above, and the layer the SAE is checked against)
+     * @param progress stage {@code "encode sae"} (cached batches), or null for none
+     * @return the active feature count, the top features and the files written
+     * @throws IllegalArgumentException (bad input) when the SAE does not fit the captures or the layer, or another run
+     *                                  holds {@code outDir}
+     * @throws IOException when a capture folder or prompt file is missing or malformed, or a file cannot be written
+     * @throws NullPointerException when {@code captures} or {@code settings} is null
      */
     public static Contrast contrast(Captures captures, String sae, Path outDir, Settings settings, ProgressListener progress)
             throws IOException {
@@ -355,6 +560,19 @@ public final class Experiment {
     /**
      * Every stage after capture on capture folders: encode with both SAEs, contrast, cross-resolution map, verdict and
      * the same outputs as {@link #run} into {@code outDir}.
+     *
+     * @param captures  the target and control capture folders, of one model (same d_model, BOS and numerics)
+     * @param coarseSae the coarse SAE, as {@link #run} takes it
+     * @param fineSae   the fine SAE, as {@link #run} takes it
+     * @param outDir    the output folder, as {@link #run}
+     * @param settings  the run's settings; its layer is the SAEs' hook layer and is what results.json records (the
+     *                  capture settings are not used)
+     * @param progress  stages {@code "encode coarse"} and {@code "encode fine"}, or null for none
+     * @return the results and the files written
+     * @throws IllegalArgumentException (bad input) when an SAE does not fit the captures or the layer, or another run
+     *                                  holds {@code outDir}
+     * @throws IOException when a capture folder or prompt file is missing or malformed, or a file cannot be written
+     * @throws NullPointerException when {@code captures} or {@code settings} is null
      */
     public static Outcome crossmap(Captures captures, String coarseSae, String fineSae, Path outDir, Settings settings,
                                    ProgressListener progress) throws IOException {

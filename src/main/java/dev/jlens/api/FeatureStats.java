@@ -62,12 +62,27 @@ public record FeatureStats(int feature, double meanTarget, double meanControl, d
             }
         }
 
-        /** A top prompt without per-token values. */
+        /**
+         * A top prompt without per-token values.
+         *
+         * @param prompt index of the prompt (target prompts first, then control)
+         * @param text   the prompt (untrusted text), not null
+         * @param facet  its facet, or null
+         * @param value  the feature's aggregated activation on it
+         * @throws NullPointerException when {@code text} is null
+         */
         public TopPrompt(int prompt, String text, String facet, double value) {
             this(prompt, text, facet, value, List.of(), List.of());
         }
 
-        /** This prompt with its per-token activations. */
+        /**
+         * This prompt with its per-token activations.
+         *
+         * @param tokens      the prompt's tokens as text (untrusted), BOS left out; null for none
+         * @param tokenValues the feature's activation on each of {@code tokens}, same length; null for none
+         * @return a new top prompt with the same index, text, facet and value
+         * @throws IllegalArgumentException when the two lists differ in length
+         */
         public TopPrompt withTokens(List<String> tokens, List<Double> tokenValues) {
             return new TopPrompt(prompt, text, facet, value, tokens, tokenValues);
         }

@@ -30,6 +30,9 @@ public final class IsolatedRun {
      * @param runFolder the folder the worker writes through jlens's run-folder lock and staging, or null: after a crash
      *                  its staging folders and temporary files are removed, and the folder itself when the run created it
      *                  and nothing else is in it
+     * @param out       gets the worker's standard output as it comes (UTF-8, flushed after each chunk; written from a
+     *                  copying thread, so it must not be used by another thread meanwhile)
+     * @param err       gets the worker's standard error the same way
      * @return the worker's exit code
      * @throws IllegalArgumentException the worker died of a native fault (SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL): the
      *                                  message names {@code subject}, the signal and the end of the worker's stderr
@@ -45,7 +48,14 @@ public final class IsolatedRun {
         IsolatedCommand.workerStarted();
     }
 
-    /** {@code args} without {@code flag} (as {@code --flag} or {@code --flag=value}). */
+    /**
+     * Removes a flag from a command line, e.g. {@code --isolated} before the worker runs the same command in-process.
+     *
+     * @param args the command line's arguments
+     * @param flag the flag as spelled on the command line, e.g. {@code --isolated}; an argument equal to it or starting
+     *             with {@code flag=} is removed (a value given as the next argument is not)
+     * @return a new list of the other arguments, in order
+     */
     public static List<String> withoutFlag(List<String> args, String flag) {
         return IsolatedCommand.withoutFlag(args, flag);
     }

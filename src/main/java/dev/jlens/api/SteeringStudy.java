@@ -100,22 +100,40 @@ public final class SteeringStudy {
          * The defaults of {@code jlens steer}: 20 prompts, seeds 1,2,3, strengths 0,2,4,8, 24 tokens, temperature 0.8,
          * top-k 40, top-p 0.95, ADD, the strongest match, 1000 resamples, tolerance 0.25, 2 examples, seed 1234,
          * 2048-token context, all cores.
+         *
+         * @return the default settings, one thread per available processor
          */
         public static Settings defaults() {
             return new Settings(20, new long[] {1, 2, 3}, new double[] {0, 2, 4, 8}, 24, 0.8f, 40, 0.95f, Mode.ADD, null, 1000, 0.25, 2,
                     1234, 2048, Runtime.getRuntime().availableProcessors());
         }
 
-        /** A copy of the seeds. */
+        /**
+         * The sampling seeds.
+         *
+         * @return a copy: changing it does not change these settings
+         */
         @Override public long[] seeds() { return seeds.clone(); }
 
-        /** A copy of the strengths. */
+        /**
+         * The strength sweep, in multiples of each feature's typical activation.
+         *
+         * @return a copy, strictly increasing: changing it does not change these settings
+         */
         @Override public double[] strengths() { return strengths.clone(); }
 
-        /** A builder starting from {@link #defaults()}. */
+        /**
+         * A builder starting from {@link #defaults()}.
+         *
+         * @return a new builder
+         */
         public static Builder builder() { return defaults().toBuilder(); }
 
-        /** A builder starting from these settings. */
+        /**
+         * A builder starting from these settings.
+         *
+         * @return a new builder holding these values
+         */
         public Builder toBuilder() { return new Builder(this); }
 
         /**
@@ -139,38 +157,136 @@ public final class SteeringStudy {
                 contextTokens = s.contextTokens; threads = s.threads;
             }
 
-            /** Sets {@link Settings#prompts()}. */
+            /**
+             * Sets {@link Settings#prompts()}.
+             *
+             * @param n how many of the shipped neutral prompts to continue, the first N, in [1, 200]
+             * @return this builder
+             */
             public Builder prompts(int n) { prompts = n; return this; }
-            /** Sets {@link Settings#seeds()}. */
+
+            /**
+             * Sets {@link Settings#seeds()}.
+             *
+             * @param s sampling seeds, at least one, each in [0, 2^32); copied
+             * @return this builder
+             */
             public Builder seeds(long... s) { seeds = s.clone(); return this; }
-            /** Sets {@link Settings#strengths()}. */
+
+            /**
+             * Sets {@link Settings#strengths()}.
+             *
+             * @param s multiples of each feature's typical activation, finite, &gt;= 0, strictly increasing, at least
+             *          one; copied
+             * @return this builder
+             */
             public Builder strengths(double... s) { strengths = s.clone(); return this; }
-            /** Sets {@link Settings#maxTokens()}. */
+
+            /**
+             * Sets {@link Settings#maxTokens()}.
+             *
+             * @param n tokens generated per continuation, &gt;= 1
+             * @return this builder
+             */
             public Builder maxTokens(int n) { maxTokens = n; return this; }
-            /** Sets {@link Settings#temperature()}. */
+
+            /**
+             * Sets {@link Settings#temperature()}.
+             *
+             * @param t sampling temperature, finite, &gt;= 0 (0 = greedy)
+             * @return this builder
+             */
             public Builder temperature(float t) { temperature = t; return this; }
-            /** Sets {@link Settings#topK()}. */
+
+            /**
+             * Sets {@link Settings#topK()}.
+             *
+             * @param k top-k filter, &gt;= 0 (0 = off)
+             * @return this builder
+             */
             public Builder topK(int k) { topK = k; return this; }
-            /** Sets {@link Settings#topP()}. */
+
+            /**
+             * Sets {@link Settings#topP()}.
+             *
+             * @param p nucleus filter, in (0, 1] (1 = off)
+             * @return this builder
+             */
             public Builder topP(float p) { topP = p; return this; }
-            /** Sets {@link Settings#mode()}. */
+
+            /**
+             * Sets {@link Settings#mode()}.
+             *
+             * @param m how each condition's vector is built, not null
+             * @return this builder
+             */
             public Builder mode(Mode m) { mode = m; return this; }
-            /** Sets {@link Settings#targetFine()}. */
+
+            /**
+             * Sets {@link Settings#targetFine()}.
+             *
+             * @param f the fine feature to steer with, one of the anchor's matches, &gt;= 0; null for the anchor's
+             *          strongest match
+             * @return this builder
+             */
             public Builder targetFine(Integer f) { targetFine = f; return this; }
-            /** Sets {@link Settings#bootstrapResamples()}. */
+
+            /**
+             * Sets {@link Settings#bootstrapResamples()}.
+             *
+             * @param n bootstrap resamples for the 95% intervals, &gt;= 1
+             * @return this builder
+             */
             public Builder bootstrapResamples(int n) { bootstrapResamples = n; return this; }
-            /** Sets {@link Settings#fluencyTolerance()}. */
+
+            /**
+             * Sets {@link Settings#fluencyTolerance()}.
+             *
+             * @param t relative perplexity difference to coarse-only still counted as equal fluency, finite, &gt;= 0
+             *          (0.25 = within 25%)
+             * @return this builder
+             */
             public Builder fluencyTolerance(double t) { fluencyTolerance = t; return this; }
-            /** Sets {@link Settings#examplesPerCondition()}. */
+
+            /**
+             * Sets {@link Settings#examplesPerCondition()}.
+             *
+             * @param n example generations shown in the report per condition and strength, &gt;= 0
+             * @return this builder
+             */
             public Builder examplesPerCondition(int n) { examplesPerCondition = n; return this; }
-            /** Sets {@link Settings#seed()}. */
+
+            /**
+             * Sets {@link Settings#seed()}.
+             *
+             * @param s seed of the bootstrap resampling and of the random direction, any value
+             * @return this builder
+             */
             public Builder seed(long s) { seed = s; return this; }
-            /** Sets {@link Settings#contextTokens()}. */
+
+            /**
+             * Sets {@link Settings#contextTokens()}.
+             *
+             * @param n context size in tokens, &gt;= 16; a prompt plus {@code maxTokens} must fit
+             * @return this builder
+             */
             public Builder contextTokens(int n) { contextTokens = n; return this; }
-            /** Sets {@link Settings#threads()}. */
+
+            /**
+             * Sets {@link Settings#threads()}.
+             *
+             * @param n CPU threads, &gt;= 1
+             * @return this builder
+             */
             public Builder threads(int n) { threads = n; return this; }
 
-            /** The settings, validated (IllegalArgumentException or NullPointerException naming the bad value). */
+            /**
+             * Builds the settings; the builder can be changed and built again afterwards.
+             *
+             * @return the validated settings
+             * @throws IllegalArgumentException naming the value that is out of its range
+             * @throws NullPointerException naming a missing value (seeds, strengths, mode)
+             */
             public Settings build() {
                 return new Settings(prompts, seeds, strengths, maxTokens, temperature, topK, topP, mode, targetFine, bootstrapResamples,
                         fluencyTolerance, examplesPerCondition, seed, contextTokens, threads);
@@ -192,13 +308,26 @@ public final class SteeringStudy {
      */
     public record Outcome(SteeringVerdict verdict, int anchor, int targetFine, String targetFacet, Path outDir,
                           Path report, Path steeringJson, Path generationsCsv) {
-        /** The verdict's decision. */
+        /**
+         * The verdict's decision.
+         *
+         * @return {@link SteeringVerdict.Decision#MULTI_RESOLUTION_BETTER} or {@link SteeringVerdict.Decision#NOT_SHOWN}
+         */
         public SteeringVerdict.Decision decision() { return verdict.decision(); }
 
-        /** The strength the verdict is about. */
+        /**
+         * The strength the verdict is about.
+         *
+         * @return a strength of the sweep, in multiples of each feature's typical activation (0 when no strength above
+         *         0 was run)
+         */
         public double strength() { return verdict.strength(); }
 
-        /** The verdict in one sentence. */
+        /**
+         * The verdict in one sentence.
+         *
+         * @return the sentence, with the numbers and intervals, as steering.json and the report give it
+         */
         public String sentence() { return verdict.sentence(); }
     }
 
@@ -209,6 +338,17 @@ public final class SteeringStudy {
      * or matched fine feature, or a setting does not fit the model or the results (the settings' own ranges were checked
      * when they were built). A second run writing the same folder at the same time is refused: {@code RunFolder}'s lock
      * (IllegalArgumentException naming the folder).
+     *
+     * @param results  a concept experiment's results ({@link Experiment#run} or {@link Experiment.Results#read}) whose
+     *                 verdict names an anchor with at least one matched fine feature
+     * @param outDir   the output folder, created when missing; its steering outputs and report are replaced
+     * @param settings the comparison's settings
+     * @param progress stage {@code "generate <condition> x<strength>"}, counted in generations over the whole run, or
+     *                 null for none
+     * @return the verdict, the features steered and the files written
+     * @throws IllegalArgumentException (bad input) as above
+     * @throws IOException when the SAEs, the prompts or an output file cannot be read or written
+     * @throws NullPointerException when {@code results}, {@code outDir} or {@code settings} is null
      */
     public static Outcome run(Experiment.Results results, Path outDir, Settings settings, ProgressListener progress) throws IOException {
         Objects.requireNonNull(results, "results");
