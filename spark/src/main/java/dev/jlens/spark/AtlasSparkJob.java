@@ -211,6 +211,8 @@ public final class AtlasSparkJob {
         final Progress progress;
         int computed;
         int reused;
+        /** Names this job's spill folder (ShardTasks.spillDir): a name only, no result depends on it. */
+        final String nonce = java.util.UUID.randomUUID().toString();
         List<String> encoders;
         List<String> reasons;
 
@@ -237,6 +239,16 @@ public final class AtlasSparkJob {
             return w;
         }
 
+        private static void deleteSpill(Path dir) {
+            if (!Files.isDirectory(dir)) return;
+            try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+                Files.deleteIfExists(dir);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not remove " + dir + ": " + e);
+            }
+        }
+
         Path checkpoint(int shard) {
             return work.resolve(String.format("shard-%06d.bin", shard));
         }
@@ -259,7 +271,7 @@ public final class AtlasSparkJob {
                     if (!todo.isEmpty()) {
                         jsc.setJobDescription("jlens atlas: statistics of shards " + todo.getFirst().shard() + ".." + todo.getLast().shard());
                         List<ShardTasks.ScanResult> results = new ArrayList<>(jsc.parallelize(todo, Math.min(partitions, todo.size()))
-                                .mapPartitions(new ShardTasks.Scan(spec)).collect());
+                                .mapPartitions(new ShardTasks.Scan(spec, nonce)).collect());
                         results.sort(Comparator.comparingInt(ShardTasks.ScanResult::shard));
                         for (ShardTasks.ScanResult r : results) {
                             int k = r.shard() - first;
@@ -304,7 +316,7 @@ public final class AtlasSparkJob {
                     if (!todo.isEmpty()) {
                         jsc.setJobDescription("jlens atlas: example windows of shards " + todo.getFirst().shard() + ".." + todo.getLast().shard());
                         List<ShardTasks.WindowResult> results = new ArrayList<>(jsc.parallelize(todo, Math.min(partitions, todo.size()))
-                                .mapPartitions(new ShardTasks.Windows(spec, b)).collect());
+                                .mapPartitions(new ShardTasks.Windows(spec, b, nonce)).collect());
                         results.sort(Comparator.comparingInt(ShardTasks.WindowResult::shard));
                         for (ShardTasks.WindowResult r : results) {
                             agree(r.encoders(), r.reasons(), r.shard());
@@ -315,6 +327,7 @@ public final class AtlasSparkJob {
                 }
             } finally {
                 b.destroy();
+                deleteSpill(ShardTasks.spillDir(nonce)); // this process's spills (all of them in local mode)
             }
             return windows;
         }

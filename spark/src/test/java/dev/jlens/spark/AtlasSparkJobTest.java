@@ -104,14 +104,18 @@ class AtlasSparkJobTest {
     }
 
     static final Map<Integer, AtlasEngine.Result> PARTITIONED = new TreeMap<>();
+    /** Per n: shards whose example windows came from the first pass's spilled codes, and those decoded again. */
+    static final Map<Integer, int[]> SPILL_USE = new TreeMap<>();
 
     /** The toy job on n partitions (run once per n); with 7, in waves of 3 shards: several Spark jobs per pass, one partial. */
     static synchronized AtlasEngine.Result partitioned(int n) throws IOException {
         AtlasEngine.Result r = PARTITIONED.get(n);
         if (r == null) {
             AtlasSparkJob.SparkOptions o = AtlasSparkJob.SparkOptions.defaults().withPartitions(n).withShardsPerWave(n == 7 ? 3 : 0);
+            int spilled = ShardTasks.windowsFromSpill(), redecoded = ShardTasks.windowsRedecoded();
             r = runSpark(tmp.resolve("spark-" + n), o, toy.corpus().toString());
             PARTITIONED.put(n, r);
+            SPILL_USE.put(n, new int[] {ShardTasks.windowsFromSpill() - spilled, ShardTasks.windowsRedecoded() - redecoded});
         }
         return r;
     }
@@ -131,6 +135,13 @@ class AtlasSparkJobTest {
             assertEquals(0, r.shardsReused());
             assertSameFiles(embedded.folders(), r.folders(), FILES);
             assertFalse(Files.exists(tmp.resolve("spark-" + n).resolve(".atlas-work").resolve("key.json")), "work folder left");
+            // local mode: every shard's windows come from the codes its scan task spilled, none is decoded twice
+            int[] use = SPILL_USE.get(n);
+            assertEquals(0, use[1], n + " partitions: shards decoded again for their windows");
+            assertTrue(use[0] > 0, n + " partitions: no shard's windows came from spilled codes");
+        }
+        try (java.util.stream.Stream<Path> left = Files.list(Path.of(org.apache.spark.SparkFiles.getRootDirectory()))) {
+            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith("jlens-atlas-spill-")).toList(), "spill folders left");
         }
         // the executor (this JVM, in local mode) opened the model and SAEs at most once for all runs and both passes
         assertTrue(ExecutorResources.loads() - loadsBefore <= 1, "model loads: " + (ExecutorResources.loads() - loadsBefore));
@@ -147,8 +158,11 @@ class AtlasSparkJobTest {
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> AtlasSparkJob.run(spark, o, job(out), AtlasSparkJob.corpusFactory(spark, corpus(toy.corpus().toString()), out), stop));
         assertTrue(e.getMessage().startsWith("stopped at scan"), e.getMessage());
+        int redecoded = ShardTasks.windowsRedecoded();
         AtlasEngine.Result r = runSpark(out, o, toy.corpus().toString());
         long shards = (embedded.contexts() + PER_SHARD - 1) / PER_SHARD;
+        // the resumed run's spills are its own: only the 3 checkpointed shards may need a second decode for their windows
+        assertTrue(ShardTasks.windowsRedecoded() - redecoded <= 3, "shards decoded again: " + (ShardTasks.windowsRedecoded() - redecoded));
         assertEquals(3, r.shardsReused());
         assertEquals(shards - 3, r.shardsComputed());
         assertSameFiles(embedded.folders(), r.folders(), FILES);
