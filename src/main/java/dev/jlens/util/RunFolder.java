@@ -103,18 +103,15 @@ public final class RunFolder implements AutoCloseable {
             Files.createDirectories(abs);
             Path lockFile = abs.resolve(LOCK_FILE);
             FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock;
-            try {
-                lock = ch.tryLock();
-                if (lock != null) { // who holds it, for a person looking at the folder (written through the locked channel only)
+            FileLock lock = tryLock(ch);
+            if (lock != null) { // who holds it, for a person looking at the folder (written through the locked channel only)
+                try {
                     ch.truncate(0);
                     ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+                } catch (IOException | RuntimeException e) {
+                    ch.close();
+                    throw e;
                 }
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
             }
             if (lock == null) {
                 ch.close();
@@ -159,15 +156,7 @@ public final class RunFolder implements AutoCloseable {
             String name = abs.getFileName().toString();
             Path lockFile = parent.resolve("." + name + ".jlens.lock");
             FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock;
-            try {
-                lock = ch.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
-            }
+            FileLock lock = tryLock(ch);
             if (lock == null) {
                 ch.close();
                 throw new BusyException(file, lockFile);
@@ -418,6 +407,21 @@ public final class RunFolder implements AutoCloseable {
             } catch (IOException e) {
                 // someone wrote into it meanwhile: leave it
             }
+        }
+    }
+
+    /**
+     * {@code ch.tryLock()}: null when another process (or this JVM, through another channel) holds the lock; any other
+     * failure closes {@code ch} and is rethrown.
+     */
+    private static FileLock tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
         }
     }
 }
