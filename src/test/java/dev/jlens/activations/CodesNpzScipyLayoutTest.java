@@ -10,7 +10,6 @@ import dev.jlens.sae.Sae;
 import dev.jlens.sae.SaeEncoder;
 import dev.jlens.sae.SaeEncoders;
 import dev.jlens.sae.SparseCodes;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -147,19 +145,7 @@ class CodesNpzScipyLayoutTest {
                     "sorted": bool(m.has_sorted_indices), "sum": float(m.sum(dtype=np.float64))}))
                 """;
         Path resaved = dir.resolve("scipy-resaved.npz");
-        Process p;
-        try {
-            p = new ProcessBuilder("python3", "-c", script, codesNpz.toString(), resaved.toString()).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            Assumptions.abort("skipped: python3 is not installed (" + e.getMessage() + "); the Java reader test covers the layout");
-            return;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "python3 did not finish: " + out);
-        Assumptions.assumeFalse(p.exitValue() != 0 && out.contains("No module named"),
-                () -> "skipped: python3 lacks numpy or scipy (" + out.strip() + "); the Java reader test covers the layout");
-        assertEquals(0, p.exitValue(), out);
-        var j = Json.MAPPER.readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+        var j = dev.jlens.formats.PythonScipy.run(script, codesNpz.toString(), resaved.toString());
         assertEquals("csr", j.get("format").asText());
         assertEquals(ROWS, j.get("shape").get(0).asInt());
         assertEquals(D_SAE, j.get("shape").get(1).asInt());

@@ -68,6 +68,25 @@ class RunFolderCompletenessTest {
                 "--fine-candidates", "30", "--min-activation", "0", "--permutations", permutations, "--seed", seed));
     }
 
+    /**
+     * Watches {@code out} of the running {@code p} and SIGKILLs it as soon as a staging folder appears (outputs being
+     * written: no finally block runs); waits for it to end. False when the run ended before a staging folder was seen.
+     */
+    static boolean killWhileStaging(Process p, Path out) throws IOException, InterruptedException {
+        boolean killed = false;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (p.isAlive() && System.nanoTime() < end) {
+            if (Files.isDirectory(out) && leftovers(out).stream().anyMatch(n -> n.startsWith(".staging-"))) {
+                p.destroyForcibly();
+                killed = true;
+                break;
+            }
+            Thread.sleep(1);
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return killed;
+    }
+
     static List<String> leftovers(Path out) throws IOException {
         try (Stream<Path> s = Files.list(out)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".") && !n.equals(RunFolder.LOCK_FILE)).sorted().toList();
@@ -90,17 +109,7 @@ class RunFolderCompletenessTest {
             Path out = dir.resolve("kill-" + attempt);
             Process p = france(out, cache, "200", "99").redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            boolean killed = false;
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
-            while (p.isAlive() && System.nanoTime() < end) {
-                if (Files.isDirectory(out) && leftovers(out).stream().anyMatch(n -> n.startsWith(".staging-"))) {
-                    p.destroyForcibly(); // SIGKILL while the outputs are being written: no finally blocks run
-                    killed = true;
-                    break;
-                }
-                Thread.sleep(1);
-            }
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            boolean killed = killWhileStaging(p, out);
             if (!killed) { // the write was too quick to catch: the run must then be complete
                 assertEquals(0, p.exitValue());
                 assertComplete(out);

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -57,12 +56,6 @@ class SteerRunFolderTest {
                 "--threads", "1")); // one thread: llama.cpp's spinning thread pool crawls on an oversubscribed machine
     }
 
-    static List<String> leftovers(Path out) throws IOException {
-        try (Stream<Path> s = Files.list(out)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".") && !n.equals(RunFolder.LOCK_FILE)).sorted().toList();
-        }
-    }
-
     /** steering.json parses, generations.csv has a line per generation, report.html is written to its end. */
     static JsonNode assertComplete(Path out, int generations) throws IOException {
         JsonNode r = Json.MAPPER.readTree(out.resolve("steering.json").toFile());
@@ -78,22 +71,12 @@ class SteerRunFolderTest {
             Path out = dir.resolve("kill-" + attempt);
             Process p = steer(out, "2", "1", "0,2", "4").redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            boolean killed = false;
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
-            while (p.isAlive() && System.nanoTime() < end) {
-                if (Files.isDirectory(out) && leftovers(out).stream().anyMatch(n -> n.startsWith(".staging-"))) {
-                    p.destroyForcibly(); // SIGKILL while the outputs are staged: no finally block runs
-                    killed = true;
-                    break;
-                }
-                Thread.sleep(1);
-            }
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            boolean killed = RunFolderCompletenessTest.killWhileStaging(p, out);
             // 2 prompts x 1 seed x (the baseline + 5 conditions at strength 2)
             if (!killed) { // the write was too quick to catch: the run must then be complete
                 assertEquals(0, p.exitValue());
                 assertComplete(out, 12);
-                assertEquals(List.of(), leftovers(out));
+                assertEquals(List.of(), RunFolderCompletenessTest.leftovers(out));
                 continue;
             }
             assertEquals(137, p.exitValue());
@@ -102,7 +85,7 @@ class SteerRunFolderTest {
                 continue;
             }
             killedMidWrite++;
-            assertTrue(leftovers(out).stream().anyMatch(n -> n.startsWith(".staging-")), "the killed run's staging folder: " + leftovers(out));
+            assertTrue(RunFolderCompletenessTest.leftovers(out).stream().anyMatch(n -> n.startsWith(".staging-")), "the killed run's staging folder: " + RunFolderCompletenessTest.leftovers(out));
             // the next run into the same folder removes the leftovers and writes one complete set
             Process again = steer(out, "2", "1", "0,2", "4").redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.PIPE).start();
@@ -110,7 +93,7 @@ class SteerRunFolderTest {
             assertTrue(again.waitFor(240, TimeUnit.SECONDS));
             assertEquals(0, again.exitValue(), err);
             assertComplete(out, 12);
-            assertEquals(List.of(), leftovers(out), "no staging folder or temp file after a finished run");
+            assertEquals(List.of(), RunFolderCompletenessTest.leftovers(out), "no staging folder or temp file after a finished run");
         }
         assertEquals(1, killedMidWrite, "in 4 attempts no kill landed while the outputs were staged");
     }
@@ -135,6 +118,6 @@ class SteerRunFolderTest {
         assertEquals(0, first.exitValue());
         JsonNode r = assertComplete(out, 198);
         assertEquals(6, r.path("config").path("prompts").asInt(-1), "steering.json is the first run's");
-        assertEquals(List.of(), leftovers(out));
+        assertEquals(List.of(), RunFolderCompletenessTest.leftovers(out));
     }
 }

@@ -13,7 +13,6 @@ import dev.jlens.api.Toys;
 import dev.jlens.cli.CliRunner;
 import dev.jlens.formats.CsrNpz;
 import dev.jlens.util.Json;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +26,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -224,19 +222,7 @@ class ResultFilesTest {
                                   "sorted": bool(m.has_sorted_indices)}))
                 """;
         Path npz = run.resolve("prompt_features_fine.npz");
-        Process p;
-        try {
-            p = new ProcessBuilder("python3", "-c", script, npz.toString()).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            Assumptions.abort("skipped: python3 is not installed (" + e.getMessage() + "); the Java reader test covers the layout");
-            return;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "python3 did not finish: " + out);
-        Assumptions.assumeFalse(p.exitValue() != 0 && out.contains("No module named"),
-                () -> "skipped: python3 lacks numpy or scipy (" + out.strip() + "); the Java reader test covers the layout");
-        assertEquals(0, p.exitValue(), out);
-        JsonNode j = Json.MAPPER.readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+        JsonNode j = dev.jlens.formats.PythonScipy.run(script, npz.toString());
         CsrNpz m = CsrNpz.read(npz);
         double sum = 0;
         for (float v : m.data()) sum += v;
